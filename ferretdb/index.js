@@ -1,0 +1,88 @@
+'use strict';
+// Builds (once) and starts FerretDB on SQLite, a MongoDB-compatible server for the tests
+// and the example app when MONGODB_URI is not set. Plain JavaScript so both can load it.
+
+const { execFileSync, spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const HERE = __dirname;
+const BINARY = path.join(HERE, 'bin', 'ferretdb-launcher');
+
+/** Builds the launcher when it is missing or older than its source. */
+function build() {
+  const sources = ['main.go', 'go.mod', 'go.sum'].map((f) => fs.statSync(path.join(HERE, f)).mtimeMs);
+  if (fs.existsSync(BINARY) && fs.statSync(BINARY).mtimeMs >= Math.max(...sources)) return BINARY;
+  process.stderr.write('building the FerretDB launcher (first run only)...\n');
+  execFileSync('go', ['build', '-o', BINARY, '.'], { cwd: HERE, stdio: ['ignore', 'inherit', 'inherit'] });
+  return BINARY;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Starts a server. Options: `port` (default: a free one), `dir` (SQLite files; default:
+ * a new temporary folder). Resolves with `{ uri, port, dir, process, stop() }`;
+ * `start` again with the same port and dir restarts it over the same data.
+ */
+async function start(options = {}) {
+  const binary = build();
+  const port = options.port || (await freePort());
+  const dir = options.dir || fs.mkdtempSync(path.join(os.tmpdir(), 'esm-ferretdb-'));
+  const child = spawn(binary, ['-listen', `127.0.0.1:${port}`, '-dir', dir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr.on('data', (chunk) => {
+    log = (log + chunk).slice(-4000);
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`FerretDB exited with code ${child.exitCode}:\n${log}`);
+    if (await canConnect(port)) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`FerretDB did not listen on port ${port} within 30 s:\n${log}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  return {
+    uri: `mongodb://127.0.0.1:${port}/`,
+    port,
+    dir,
+    process: child,
+    /** Stops the server: SIGTERM, or SIGKILL for a crash. */
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+module.exports = { build, start };

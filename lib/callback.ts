@@ -1,0 +1,26 @@
+export type Callback<T> = (err: Error | null, result?: T) => void;
+
+/** Throws at once: a callback that is not a function has nowhere to report to. */
+export function checkCallback(callback: unknown, name: string): void {
+  if (callback !== undefined && callback !== null && typeof callback !== 'function') {
+    throw new TypeError(`${name}: callback must be a function, got ${typeof callback}`);
+  }
+}
+
+function toError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
+}
+
+/**
+ * Hands a result to an error-first callback, or returns the promise when there is none.
+ * The callback runs on its own tick, outside the promise chain, so an exception it
+ * throws surfaces as an uncaught exception instead of a rejection, and it runs once.
+ */
+export function settle<T>(promise: Promise<T>, callback: Callback<T> | undefined | null): Promise<T> | undefined {
+  if (callback === undefined || callback === null) return promise;
+  promise.then(
+    (value) => process.nextTick(callback, null, value),
+    (reason: unknown) => process.nextTick(callback, toError(reason)),
+  );
+  return undefined;
+}

@@ -1,0 +1,204 @@
+import createDebug from 'debug';
+import { Store } from 'express-session';
+import type { SessionData } from 'express-session';
+import type { Collection, Db } from 'mongodb';
+import type createStoreTypes from '../types';
+import { checkCallback, settle, type Callback } from './callback';
+import { cleanup, flagDeletion, isFlagged, NOT_FLAGGED } from './delete-flags';
+import { serverErrorCode, type SessionDocument } from './document';
+import { resolveDb } from './handle';
+import { escapeData, FILTER_VERSION, unescapeData } from './key-filter';
+import { detectLayout, type Layout } from './layout';
+import { readOptions, type Settings } from './options';
+import { checkSessionId } from './session-id';
+import { manageExpiry, type Expiry } from './ttl';
+
+type SessionStore = createStoreTypes.SessionStore;
+type ListedSession = createStoreTypes.ListedSession;
+
+const debug = createDebug('express-session-mongodb');
+const NAMESPACE_EXISTS = 48;
+
+interface Context {
+  settings: Settings;
+  sessions: Collection<SessionDocument>;
+  layout: Layout;
+  expiry: Expiry;
+}
+
+async function ensureCollection(db: Db, name: string): Promise<void> {
+  try {
+    await db.createCollection(name);
+  } catch (err) {
+    // Some servers answer NamespaceExists where MongoDB answers ok.
+    if (serverErrorCode(err) !== NAMESPACE_EXISTS) throw err;
+  }
+}
+
+async function prepare(handle: unknown, options: unknown): Promise<Context> {
+  const settings = readOptions(options);
+  const db = resolveDb(handle);
+  await ensureCollection(db, settings.collectionName);
+  const sessions = db.collection<SessionDocument>(settings.collectionName);
+  if (settings.indexSessionId) {
+    await sessions.createIndex({ SessionID: 1 }, { unique: true, name: 'SessionID_1' });
+  }
+  const layout = await detectLayout(sessions);
+  const expiry = await manageExpiry(sessions, settings.timeToLive);
+  debug('ready: collection %s, layout %s, expiry %s', settings.collectionName, layout.legacy ? '1.x (SessionID)' : '_id', expiry.mode);
+  return { settings, sessions, layout, expiry };
+}
+
+function checkSession(session: unknown): SessionData {
+  if (typeof session !== 'object' || session === null || Array.isArray(session)) {
+    throw new TypeError(`Session must be an object, got ${session === null ? 'null' : Array.isArray(session) ? 'array' : typeof session}`);
+  }
+  return session as SessionData;
+}
+
+/**
+ * Builds the store: an express-session `Store` whose methods are closures over the
+ * collection. Callable with or without `new`; returns the store at once and calls
+ * `callback(err, store)` once the collection and its indexes exist.
+ */
+export function createStore(handle: unknown, callback?: Callback<SessionStore> | null, options?: createStoreTypes.Options): SessionStore {
+  checkCallback(callback, 'createStore');
+  // The typings call Store abstract; at run time it is the plain constructor express-session subclasses.
+  const store = new (Store as unknown as new () => Store)() as SessionStore;
+  let closed = false;
+  const preparing = prepare(handle, options);
+  // Failures reach the callback and every later call; none is left unhandled.
+  preparing.catch(() => {});
+
+  async function context(): Promise<Context> {
+    const ctx = await preparing;
+    if (closed) throw new Error('The session store is closed');
+    return ctx;
+  }
+
+  function toSession(ctx: Context, doc: SessionDocument): SessionData {
+    const data = ctx.settings.filter ? unescapeData(doc.Data, doc.FilterVersion !== FILTER_VERSION) : doc.Data;
+    if (typeof data !== 'object' || data === null) {
+      throw new TypeError(`Stored session ${doc.SessionID} has no session object in Data`);
+    }
+    return data as SessionData;
+  }
+
+  /** Reads a live session; with TimeToLive, the read also refreshes its idle clock (as in 1.x). */
+  async function read(sid: unknown): Promise<SessionData | null> {
+    const id = checkSessionId(sid);
+    const ctx = await context();
+    const now = Date.now();
+    const key = ctx.layout.key(id);
+    const doc =
+      ctx.settings.timeToLive > 0
+        ? await ctx.sessions.findOneAndUpdate(key, { $set: { LastAccessed: new Date(now) } })
+        : await ctx.sessions.findOne(key);
+    if (doc === null || isFlagged(doc)) return null;
+    if (ctx.expiry.isExpired(doc, now)) {
+      // The refresh just revived it; remove it as the TTL monitor would have.
+      await ctx.sessions.deleteMany(key);
+      return null;
+    }
+    return toSession(ctx, doc);
+  }
+
+  async function write(sid: unknown, session: unknown): Promise<SessionData> {
+    const id = checkSessionId(sid);
+    const data = checkSession(session);
+    const ctx = await context();
+    const fields: Partial<SessionDocument> = { LastAccessed: new Date() };
+    const unset: Partial<Record<keyof SessionDocument, ''>> = {};
+    if (ctx.settings.filter) {
+      fields.Data = escapeData(data);
+      fields.FilterVersion = FILTER_VERSION;
+    } else {
+      fields.Data = data;
+      unset.FilterVersion = '';
+    }
+    await ctx.sessions.updateOne(ctx.layout.key(id), ctx.layout.write(id, fields, unset), { upsert: true });
+    return data;
+  }
+
+  async function touch(sid: unknown): Promise<void> {
+    const id = checkSessionId(sid);
+    const ctx = await context();
+    if (ctx.settings.timeToLive > 0) await read(id);
+  }
+
+  async function flag(sid: unknown): Promise<number> {
+    const id = sid === null ? null : checkSessionId(sid);
+    const ctx = await context();
+    return flagDeletion(ctx.sessions, id === null ? null : ctx.layout.key(id));
+  }
+
+  async function destroy(sid: unknown): Promise<void> {
+    const id = checkSessionId(sid);
+    const ctx = await context();
+    if (ctx.settings.deleteFlags) await flagDeletion(ctx.sessions, ctx.layout.key(id));
+    else await ctx.sessions.deleteMany(ctx.layout.key(id));
+  }
+
+  async function clear(): Promise<void> {
+    const ctx = await context();
+    if (ctx.settings.deleteFlags) await flagDeletion(ctx.sessions, null);
+    else await ctx.sessions.deleteMany({});
+  }
+
+  async function count(): Promise<number> {
+    const ctx = await context();
+    return ctx.sessions.countDocuments({ ...NOT_FLAGGED, ...ctx.expiry.liveFilter(Date.now()) });
+  }
+
+  async function list(): Promise<ListedSession[]> {
+    const ctx = await context();
+    const docs = await ctx.sessions.find({ ...NOT_FLAGGED, ...ctx.expiry.liveFilter(Date.now()) }).toArray();
+    return docs.map((doc) => ({ ...toSession(ctx, doc), id: doc.SessionID }));
+  }
+
+  async function removeFlagged(): Promise<number> {
+    return cleanup((await context()).sessions);
+  }
+
+  async function close(): Promise<void> {
+    if (closed) return;
+    closed = true;
+    const ctx = await preparing.catch(() => null);
+    ctx?.expiry.stop();
+  }
+
+  // Callback-last methods: the callback when given, a promise otherwise.
+  function method<A extends unknown[], T>(name: string, run: (...args: A) => Promise<T>, arity: number) {
+    return (...args: unknown[]): Promise<T> | undefined => {
+      const callback = args.length > arity ? args[arity] : undefined;
+      checkCallback(callback, name);
+      let promise: Promise<T>;
+      try {
+        promise = run(...(args.slice(0, arity) as A));
+      } catch (err) {
+        promise = Promise.reject(err);
+      }
+      return settle(promise, callback as Callback<T> | undefined);
+    };
+  }
+
+  Object.assign(store, {
+    get: method('get', read, 1),
+    set: method('set', write, 2),
+    touch: method('touch', touch, 2),
+    destroy: method('destroy', destroy, 1),
+    length: method('length', count, 0),
+    all: method('all', list, 0),
+    clear: method('clear', clear, 0),
+    FlagDeletion: method('FlagDeletion', flag, 1),
+    Cleanup: method('Cleanup', removeFlagged, 0),
+    close: method('close', close, 0),
+    ready: () => preparing.then(() => store),
+  });
+
+  settle(
+    preparing.then(() => store),
+    callback,
+  );
+  return store;
+}

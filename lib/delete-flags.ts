@@ -1,0 +1,25 @@
+import type { Collection, Filter } from 'mongodb';
+import type { SessionDocument } from './document';
+
+/**
+ * The `DeleteFlags` option: `destroy` and `clear` mark sessions instead of deleting them,
+ * so that a request still holding a session cannot bring it back when it saves.
+ */
+
+export const NOT_FLAGGED: Filter<SessionDocument> = { Delete: { $ne: true } };
+
+export function isFlagged(doc: SessionDocument): boolean {
+  return doc.Delete === true;
+}
+
+/** Flags the sessions `filter` matches (all when null); resolves with how many were newly flagged. */
+export async function flagDeletion(sessions: Collection<SessionDocument>, filter: Filter<SessionDocument> | null): Promise<number> {
+  const result = await sessions.updateMany(filter ?? NOT_FLAGGED, { $set: { Delete: true } });
+  return result.modifiedCount;
+}
+
+/** Deletes the flagged sessions; resolves with how many. */
+export async function cleanup(sessions: Collection<SessionDocument>): Promise<number> {
+  const result = await sessions.deleteMany({ Delete: true });
+  return result.deletedCount;
+}

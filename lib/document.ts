@@ -1,0 +1,21 @@
+import type { ObjectId } from 'mongodb';
+
+/**
+ * One session, as 1.x stored it plus what 2.x adds. 1.x documents have an ObjectId
+ * `_id`; 2.x uses the session ID itself so that lookups hit the `_id` index.
+ */
+export interface SessionDocument {
+  _id: string | ObjectId;
+  SessionID: string;
+  Data: unknown;
+  LastAccessed?: Date;
+  Delete?: true;
+  /** Set when `Data` names were escaped by 2.x's `Filter` (1.x escaped differently). */
+  FilterVersion?: number;
+}
+
+/** A MongoDB server's refusal, as opposed to a network failure. */
+export function serverErrorCode(err: unknown): number | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}

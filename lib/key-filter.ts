@@ -1,0 +1,145 @@
+/**
+ * The `Filter` option: property names with `.`, `$` or `\0` cannot be stored, so they
+ * are escaped with the markers 1.x used. 1.x replaced only the first occurrence of each
+ * character; 2.x replaces every one, which makes the escaping reversible, and marks the
+ * documents it writes so that names written by 1.x are still read the way 1.x read them.
+ */
+
+/** Escape order: `-` first, since every other marker ends with one. */
+const MARKERS: ReadonlyArray<readonly [string, string]> = [
+  ['-', '*-'],
+  ['.', 'dot-'],
+  ['$', 'dol-'],
+  ['\0', 'nul-'],
+];
+const UNMARKERS = [...MARKERS].reverse();
+const NEEDS_ESCAPE = /[-.$\0]/;
+const MAY_BE_ESCAPED = /-/;
+
+/** Value of the document field `FilterVersion` on documents escaped by 2.x. */
+export const FILTER_VERSION = 2;
+
+export function escapeName(name: string): string {
+  if (!NEEDS_ESCAPE.test(name)) return name;
+  for (const [plain, marker] of MARKERS) name = name.replaceAll(plain, marker);
+  return name;
+}
+
+export function unescapeName(name: string): string {
+  if (!MAY_BE_ESCAPED.test(name)) return name;
+  for (const [plain, marker] of UNMARKERS) name = name.replaceAll(marker, plain);
+  return name;
+}
+
+/** 1.x's reading: the first occurrence of each marker only. */
+export function unescapeLegacyName(name: string): string {
+  if (!MAY_BE_ESCAPED.test(name)) return name;
+  for (const [plain, marker] of UNMARKERS) name = name.replace(marker, plain);
+  return name;
+}
+
+/** Sets a property even when its name is `__proto__`, so stored data cannot reach a prototype. */
+function put(target: Record<string, unknown>, name: string, value: unknown): void {
+  if (name === '__proto__') {
+    Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[name] = value;
+  }
+}
+
+/** Values BSON stores as they are: anything else that is an object is a container of names. */
+function isLeaf(value: object): boolean {
+  return (
+    value instanceof Date ||
+    value instanceof RegExp ||
+    ArrayBuffer.isView(value) ||
+    value instanceof ArrayBuffer ||
+    '_bsontype' in value ||
+    value instanceof Map
+  );
+}
+
+interface Walk {
+  rename(name: string): string;
+  leaf(value: object): unknown;
+  isContainer(value: object): boolean;
+}
+
+/**
+ * Copies `value`, renaming every property name. Iterative, so deep nesting cannot
+ * overflow the stack; an object met again on its own path is a cycle and refused.
+ */
+function walk(root: unknown, how: Walk): unknown {
+  if (typeof root !== 'object' || root === null || !how.isContainer(root)) {
+    return typeof root === 'object' && root !== null ? how.leaf(root) : root;
+  }
+  const onPath = new Set<object>();
+  const copyOf = (source: object): Record<string, unknown> | unknown[] => (Array.isArray(source) ? [] : {});
+  const rootCopy = copyOf(root);
+  type Frame = { source: Record<string, unknown>; copy: Record<string, unknown>; names: string[]; next: number };
+  const frame = (source: object, copy: object): Frame => {
+    onPath.add(source);
+    return { source: source as Record<string, unknown>, copy: copy as Record<string, unknown>, names: Object.keys(source), next: 0 };
+  };
+  const stack: Frame[] = [frame(root, rootCopy)];
+
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    if (top.next === top.names.length) {
+      onPath.delete(top.source);
+      stack.pop();
+      continue;
+    }
+    const name = top.names[top.next++]!;
+    const target = Array.isArray(top.copy) ? name : how.rename(name);
+    let value = top.source[name];
+    if (typeof value === 'object' && value !== null) {
+      const bson = value as { toBSON?: () => unknown };
+      if (typeof bson.toBSON === 'function') value = bson.toBSON();
+    }
+    if (typeof value !== 'object' || value === null) {
+      put(top.copy, target, value);
+    } else if (!how.isContainer(value)) {
+      put(top.copy, target, how.leaf(value));
+    } else {
+      if (onPath.has(value)) throw new TypeError('Session data contains a circular reference');
+      const copy = copyOf(value);
+      put(top.copy, target, copy);
+      stack.push(frame(value, copy));
+    }
+  }
+  return rootCopy;
+}
+
+/** Escapes every property name in session data, at every depth. */
+export function escapeData(data: unknown): unknown {
+  return walk(data, {
+    rename: escapeName,
+    leaf: (value) => value,
+    isContainer: (value) => !isLeaf(value),
+  });
+}
+
+/** Duck-typed: the caller's driver may carry its own copy of bson. */
+function isPlainBinary(value: object): value is { buffer: Uint8Array; position: number } {
+  const binary = value as { _bsontype?: unknown; sub_type?: unknown; buffer?: unknown; position?: unknown };
+  return binary._bsontype === 'Binary' && binary.sub_type === 0 && binary.buffer instanceof Uint8Array && typeof binary.position === 'number';
+}
+
+function isPlain(value: object): boolean {
+  if (Array.isArray(value)) return true;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Restores names escaped by `escapeData` (or, with `legacy`, by 1.x). The driver reads
+ * a Buffer back as a Binary of subtype 0; it is turned back into a Buffer.
+ */
+export function unescapeData(data: unknown, legacy: boolean): unknown {
+  return walk(data, {
+    rename: legacy ? unescapeLegacyName : unescapeName,
+    leaf: (value) => (isPlainBinary(value) ? Buffer.from(value.buffer.subarray(0, value.position)) : value),
+    isContainer: isPlain,
+  });
+}

@@ -1,0 +1,61 @@
+import type createStore from '../types';
+
+/** Options after validation, in the store's own terms. */
+export interface Settings {
+  collectionName: string;
+  timeToLive: number;
+  indexSessionId: boolean;
+  filter: boolean;
+  deleteFlags: boolean;
+}
+
+// MongoDB refuses these in collection names.
+const BAD_COLLECTION_NAME = /[$\0]|^system\./;
+
+function optionalBoolean(options: createStore.Options, name: keyof createStore.Options): boolean | undefined {
+  const value = options[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') {
+    throw new TypeError(`Option ${name} must be a boolean, got ${typeof value}`);
+  }
+  return value;
+}
+
+/** Validates 1.x-style options; unknown keys are ignored, as 1.x did. */
+export function readOptions(input: unknown): Settings {
+  if (input === undefined || input === null) input = {};
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    throw new TypeError('Options must be an object');
+  }
+  const options = input as createStore.Options;
+
+  const collectionName = options.CollectionName ?? 'Sessions';
+  if (typeof collectionName !== 'string') {
+    throw new TypeError(`Option CollectionName must be a string, got ${typeof collectionName}`);
+  }
+  if (collectionName === '' || BAD_COLLECTION_NAME.test(collectionName)) {
+    throw new RangeError('Option CollectionName must be a non-empty name without "$" or "\\0", not starting with "system."');
+  }
+
+  const timeToLive = options.TimeToLive ?? 0;
+  if (typeof timeToLive !== 'number') {
+    throw new TypeError(`Option TimeToLive must be a number, got ${typeof timeToLive}`);
+  }
+  if (!Number.isSafeInteger(timeToLive) || timeToLive < 0) {
+    throw new RangeError(`Option TimeToLive must be a whole number of seconds >= 0, got ${timeToLive}`);
+  }
+
+  const deleteFlags = optionalBoolean(options, 'DeleteFlags');
+  const deleteFlag = optionalBoolean(options, 'DeleteFlag');
+  if (deleteFlags !== undefined && deleteFlag !== undefined && deleteFlags !== deleteFlag) {
+    throw new RangeError('Options DeleteFlags and DeleteFlag disagree; give one of them');
+  }
+
+  return {
+    collectionName,
+    timeToLive,
+    indexSessionId: optionalBoolean(options, 'IndexSessionID') ?? false,
+    filter: optionalBoolean(options, 'Filter') ?? false,
+    deleteFlags: deleteFlags ?? deleteFlag ?? false,
+  };
+}

@@ -1,0 +1,74 @@
+import { MongoClient, type Db } from 'mongodb';
+
+/* Root hooks: one real server for the whole run. With MONGODB_URI set, that server;
+ * otherwise FerretDB on SQLite, started here. */
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const ferretdb = require('../../ferretdb') as {
+  start(options?: { port?: number; dir?: string }): Promise<RunningServer>;
+};
+
+export interface RunningServer {
+  uri: string;
+  port: number;
+  dir: string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+let server: RunningServer | undefined;
+let client: MongoClient | undefined;
+let ferret = false;
+const databases: Db[] = [];
+const unhandled: unknown[] = [];
+
+export function serverUri(): string {
+  if (process.env.MONGODB_URI) return process.env.MONGODB_URI;
+  if (!server) throw new Error('the test server is not running');
+  return server.uri;
+}
+
+/** The run's shared client. Tests that need to break a client make their own. */
+export function testClient(): MongoClient {
+  if (!client) throw new Error('the test client is not connected');
+  return client;
+}
+
+/** True on FerretDB, whose gaps some tests must work around or skip. */
+export function isFerretDB(): boolean {
+  return ferret;
+}
+
+let counter = 0;
+/** A database of its own for one test, dropped at the end of the run. */
+export function freshDb(): Db {
+  const db = testClient().db(`esm_test_${process.pid}_${Date.now().toString(36)}_${counter++}`);
+  databases.push(db);
+  return db;
+}
+
+function onUnhandled(reason: unknown): void {
+  unhandled.push(reason);
+}
+
+export const mochaHooks = {
+  async beforeAll(this: Mocha.Context): Promise<void> {
+    this.timeout(300_000);
+    process.on('unhandledRejection', onUnhandled);
+    if (!process.env.MONGODB_URI) server = await ferretdb.start();
+    client = new MongoClient(serverUri(), { serverSelectionTimeoutMS: 10_000 });
+    await client.connect();
+    const info = await client.db('admin').command({ buildInfo: 1 });
+    ferret = typeof info.ferretdbVersion === 'string';
+    console.log(`  server: ${ferret ? 'FerretDB' : 'MongoDB'} ${String(info.version)} at ${serverUri().replace(/\/\/[^@]*@/, '//')}`);
+  },
+  async afterAll(this: Mocha.Context): Promise<void> {
+    this.timeout(60_000);
+    for (const db of databases) await db.dropDatabase().catch(() => {});
+    await client?.close();
+    await server?.stop();
+    process.off('unhandledRejection', onUnhandled);
+    if (unhandled.length > 0) {
+      throw new Error(`unhandled promise rejections during the run:\n${unhandled.map(String).join('\n')}`);
+    }
+  },
+};

@@ -1,0 +1,20 @@
+import type { Db } from 'mongodb';
+import createStore = require('../../lib');
+import type Types from '../../types';
+
+export type SessionStore = Types.SessionStore;
+export type Options = Types.Options;
+
+/** Creates a store through the 1.x callback form and waits for its callback. */
+export function openStore(db: Db, options?: Options): Promise<SessionStore> {
+  return new Promise((resolve, reject) => {
+    createStore(db, (err, store) => (err ? reject(err) : resolve(store!)), options);
+  });
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A session as express-session hands it over. */
+export function sessionWith<T extends object>(fields: T): T & { cookie: { path: string; httpOnly: boolean; originalMaxAge: null } } {
+  return { cookie: { path: '/', httpOnly: true, originalMaxAge: null }, ...fields };
+}

@@ -1,0 +1,127 @@
+import { expect } from 'chai';
+import { Binary, Decimal128, ObjectId } from 'mongodb';
+import { escapeData, escapeName, unescapeData, unescapeLegacyName, unescapeName } from '../../lib/key-filter';
+
+/** 1.x's escaping, as LEGACY-API.md records it: first occurrence only. */
+function legacyEscape(name: string): string {
+  return name.replace('-', '*-').replace('.', 'dot-').replace('$', 'dol-').replace('\0', 'nul-');
+}
+
+/** Deterministic pseudo-random names built from the characters that matter. */
+function* names(count: number): Generator<string> {
+  const alphabet = ['a', '-', '*', '.', '$', '\0', 'd', 'o', 't', 'l', 'n', 'u'];
+  let seed = 12345;
+  const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+  for (let i = 0; i < count; i++) {
+    let name = '';
+    const length = next() % 12;
+    for (let j = 0; j < length; j++) name += alphabet[next() % alphabet.length];
+    yield name;
+  }
+}
+
+describe('key filter', () => {
+  it('round-trips every name exactly, escape markers included', () => {
+    const seen = new Map<string, string>();
+    for (const name of names(20_000)) {
+      const escaped = escapeName(name);
+      expect(escaped).not.to.match(/[.$\0]/);
+      expect(unescapeName(escaped), JSON.stringify(name)).to.equal(name);
+      const other = seen.get(escaped);
+      if (other !== undefined) expect(other).to.equal(name);
+      seen.set(escaped, name);
+    }
+  });
+
+  it('escapes every occurrence, not only the first', () => {
+    expect(escapeName('a.b.c')).to.equal('adot-bdot-c');
+    expect(escapeName('$a$')).to.equal('dol-adol-');
+    expect(unescapeName('adot-bdot-c')).to.equal('a.b.c');
+  });
+
+  it('leaves names without special characters alone', () => {
+    expect(escapeName('plain_Name1')).to.equal('plain_Name1');
+  });
+
+  it('reads names written by 1.x as 1.x read them', () => {
+    expect(legacyEscape('Test.Testdot-*-dot*-')).to.equal('Testdot-Testdot*-*-dot*-');
+    expect(unescapeLegacyName('Testdot-Testdot*-*-dot*-')).to.equal('Test.Testdot-*-dot*-');
+    expect(unescapeLegacyName(legacyEscape('$b\0c'))).to.equal('$b\0c');
+    expect(unescapeLegacyName(legacyEscape('a.b'))).to.equal('a.b');
+    // Every name 1.x could store and read back (one of each special character) is read alike.
+    for (const name of names(5_000)) {
+      if (/\..*\.|\$.*\$|\0.*\0/.test(name)) continue;
+      const stored = legacyEscape(name);
+      if (unescapeLegacyName(stored) !== name) continue; // 1.x itself lost this one
+      expect(unescapeLegacyName(stored), JSON.stringify(name)).to.equal(name);
+    }
+  });
+
+  it('escapes names at every depth, in objects inside arrays', () => {
+    const data = { 'a.b': [{ '$b\0c': { 'Test.Testdot-*-dot*-': 1 } }], ok: { 'x.y': 'v.w' } };
+    const escaped = escapeData(data) as Record<string, unknown>;
+    expect(JSON.stringify(escaped)).not.to.match(/"[^"]*[.$][^"]*":/);
+    expect(escaped).to.have.property('adot-b');
+    expect(unescapeData(escaped, false)).to.deep.equal(data);
+  });
+
+  it('keeps Date, ObjectId, Binary, Decimal128, Buffer and RegExp values', () => {
+    const data = {
+      'd.ate': new Date(1234),
+      id: new ObjectId(),
+      bin: new Binary(Buffer.from('hi'), 0x80),
+      dec: Decimal128.fromString('1.25'),
+      buf: Buffer.from('buffer'),
+      re: /x+/g,
+      list: [new Date(5)],
+    };
+    const escaped = escapeData(data) as Record<string, unknown>;
+    expect(escaped['ddot-ate']).to.equal(data['d.ate']);
+    expect(escaped.id).to.equal(data.id);
+    const back = unescapeData(escaped, false) as typeof data;
+    expect(back['d.ate']).to.be.instanceOf(Date).and.deep.equal(new Date(1234));
+    expect(back.id.equals(data.id)).to.equal(true);
+    expect(back.bin).to.be.instanceOf(Binary);
+    expect(back.dec.toString()).to.equal('1.25');
+    expect(Buffer.isBuffer(back.buf)).to.equal(true);
+    expect(back.re.source).to.equal('x+');
+  });
+
+  it('turns a stored Binary of subtype 0 back into a Buffer', () => {
+    const back = unescapeData({ b: new Binary(Buffer.from('xyz')) }, false) as { b: Buffer };
+    expect(Buffer.isBuffer(back.b)).to.equal(true);
+    expect(back.b.toString()).to.equal('xyz');
+  });
+
+  it('cannot pollute prototypes through __proto__ or constructor', () => {
+    const hostile = JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}, "a": {"__proto__": {"x": 1}}}');
+    const back = unescapeData(escapeData(hostile), false) as Record<string, unknown>;
+    expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+    expect(Object.getPrototypeOf(back)).to.equal(Object.prototype);
+    expect(Object.getOwnPropertyNames(back)).to.include('__proto__');
+    expect((back.a as Record<string, unknown>).x).to.equal(undefined);
+    expect(JSON.stringify(back)).to.equal(JSON.stringify(hostile));
+  });
+
+  it('refuses circular data with a clear error', () => {
+    const data: Record<string, unknown> = { a: 1 };
+    data.self = data;
+    expect(() => escapeData(data)).to.throw(TypeError, /circular/);
+    const shared = { x: 1 };
+    expect(escapeData({ one: shared, two: shared })).to.deep.equal({ one: { x: 1 }, two: { x: 1 } });
+  });
+
+  it('walks 20,000 levels of nesting without overflowing the stack', () => {
+    let data: Record<string, unknown> = { 'leaf.name': true };
+    for (let i = 0; i < 20_000; i++) data = { 'n.': data };
+    const back = unescapeData(escapeData(data), false) as Record<string, unknown>;
+    let depth = 0;
+    let node = back;
+    while (node['n.']) {
+      node = node['n.'] as Record<string, unknown>;
+      depth++;
+    }
+    expect(depth).to.equal(20_000);
+    expect(node['leaf.name']).to.equal(true);
+  });
+});

@@ -1,0 +1,100 @@
+import type { SessionData, Store } from 'express-session';
+import type { Db, MongoClient } from 'mongodb';
+
+declare namespace createStore {
+  /** Options of `createStore`, named as in 1.x. Unknown keys are ignored. */
+  interface Options {
+    /** Collection holding the sessions. Default `'Sessions'`. */
+    CollectionName?: string;
+    /**
+     * Seconds a session may stay idle (neither read nor written) before it expires.
+     * `0` (the default) never expires sessions.
+     */
+    TimeToLive?: number;
+    /** Adds the 1.x unique index on `SessionID`. Lookups never scan either way. Default `false`. */
+    IndexSessionID?: boolean;
+    /** Escapes `.`, `$` and `\0` in session property names so any name can be stored. Default `false`. */
+    Filter?: boolean;
+    /** `destroy` and `clear` only flag sessions; `Cleanup` removes them later. Default `false`. */
+    DeleteFlags?: boolean;
+    /** The 1.x code's spelling of `DeleteFlags`; either one works. */
+    DeleteFlag?: boolean;
+    /** Read by 1.x and ignored; accepted for compatibility. */
+    ConvertToUtf8?: unknown;
+  }
+
+  /** Error-first callback, as in 1.x. */
+  type Callback<T> = (err: Error | null, result?: T) => void;
+
+  /** A stored session with its ID, as listed by `all`. */
+  type ListedSession = SessionData & { id: string };
+
+  /**
+   * The store handed to express-session. Every method takes an error-first callback
+   * or, without one, returns a promise.
+   */
+  interface SessionStore extends Store {
+    /** The session, or `null` when it is missing, flagged or expired. */
+    get(sid: string, callback: Callback<SessionData | null>): void;
+    get(sid: string): Promise<SessionData | null>;
+
+    /** Stores the session whole; calls back with the session. */
+    set(sid: string, session: SessionData, callback: Callback<SessionData>): void;
+    set(sid: string, session: SessionData): Promise<SessionData>;
+
+    /** Refreshes the idle clock of a live session; a missing one is not an error. */
+    touch(sid: string, session: SessionData, callback: Callback<void>): void;
+    touch(sid: string, session?: SessionData): Promise<void>;
+
+    /** Deletes the session, or flags it when `DeleteFlags` is on. */
+    destroy(sid: string, callback: Callback<void>): void;
+    destroy(sid: string): Promise<void>;
+
+    /** Counts live sessions. */
+    length(callback: Callback<number>): void;
+    length(): Promise<number>;
+
+    /** Lists live sessions, each with its `id`. */
+    all(callback: Callback<ListedSession[]>): void;
+    all(): Promise<ListedSession[]>;
+
+    /** Deletes every session (indexes stay), or flags them all when `DeleteFlags` is on. */
+    clear(callback: Callback<void>): void;
+    clear(): Promise<void>;
+
+    /** Flags one session, or every session when `sid` is `null`; calls back with how many were flagged. */
+    FlagDeletion(sid: string | null, callback: Callback<number>): void;
+    FlagDeletion(sid: string | null): Promise<number>;
+
+    /** Deletes the flagged sessions; calls back with how many were deleted. */
+    Cleanup(callback: Callback<number>): void;
+    Cleanup(): Promise<number>;
+
+    /** Stops the store's timers. Never closes the caller's client. */
+    close(callback: Callback<void>): void;
+    close(): Promise<void>;
+
+    /** Resolves with the store once its collection and indexes exist. */
+    ready(): Promise<SessionStore>;
+  }
+
+  /** A driver `Db`, or a `MongoClient` whose default database is used. */
+  type Handle = Db | MongoClient;
+
+  /** The function the package exports; callable with or without `new`. */
+  interface CreateStore {
+    (db: Handle, callback?: Callback<SessionStore> | null, options?: Options): SessionStore;
+    new (db: Handle, callback?: Callback<SessionStore> | null, options?: Options): SessionStore;
+    readonly default: CreateStore;
+    readonly createStore: CreateStore;
+  }
+}
+
+/**
+ * Builds a session store in `db`: creates the collection and the indexes the options
+ * ask for, then calls `callback(err, store)` once. The store is returned at once too;
+ * methods called before it is ready wait for it.
+ */
+declare const createStore: createStore.CreateStore;
+
+export = createStore;
