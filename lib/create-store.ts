@@ -7,7 +7,7 @@ import { checkCallback, settle, type Callback } from './callback';
 import { cleanup, flagDeletion, isFlagged, NOT_FLAGGED } from './delete-flags';
 import { serverErrorCode, type SessionDocument } from './document';
 import { resolveDb } from './handle';
-import { escapeData, FILTER_VERSION, unescapeData } from './key-filter';
+import { checkNames, escapeData, FILTER_VERSION, unescapeData } from './key-filter';
 import { detectLayout, type Layout } from './layout';
 import { readOptions, type Settings } from './options';
 import { checkSessionId } from './session-id';
@@ -18,6 +18,7 @@ type ListedSession = createStoreTypes.ListedSession;
 
 const debug = createDebug('express-session-mongodb');
 const NAMESPACE_EXISTS = 48;
+const DUPLICATE_KEY = 11000;
 
 interface Context {
   settings: Settings;
@@ -113,10 +114,18 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
       fields.Data = escapeData(data);
       fields.FilterVersion = FILTER_VERSION;
     } else {
+      checkNames(data);
       fields.Data = data;
       unset.FilterVersion = '';
     }
-    await ctx.sessions.updateOne(ctx.layout.key(id), ctx.layout.write(id, fields, unset), { upsert: true });
+    const upsert = () => ctx.sessions.updateOne(ctx.layout.key(id), ctx.layout.write(id, fields, unset), { upsert: true });
+    try {
+      await upsert();
+    } catch (err) {
+      // Two racing upserts of a new session: the loser retries and finds the winner's document.
+      if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
+      await upsert();
+    }
     return data;
   }
 

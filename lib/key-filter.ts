@@ -132,6 +132,26 @@ function isPlain(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
+// What BSON or some servers refuse in a name; FerretDB even drops such an update silently.
+const UNSTORABLE = /^\$|[.\0]/;
+
+/**
+ * Without `Filter`: refuses names that cannot be stored safely everywhere, as 1.x's
+ * servers did, before anything is sent.
+ */
+export function checkNames(data: unknown): void {
+  walk(data, {
+    rename(name) {
+      if (UNSTORABLE.test(name)) {
+        throw new TypeError(`Session property name ${JSON.stringify(name)} contains "." or "\\0" or starts with "$"; enable the Filter option to store it`);
+      }
+      return name;
+    },
+    leaf: (value) => value,
+    isContainer: (value) => !isLeaf(value),
+  });
+}
+
 /**
  * Restores names escaped by `escapeData` (or, with `legacy`, by 1.x). The driver reads
  * a Buffer back as a Binary of subtype 0; it is turned back into a Buffer.

@@ -1,0 +1,139 @@
+import { expect } from 'chai';
+import { Store } from 'express-session';
+import { EventEmitter } from 'node:events';
+import { MongoClient } from 'mongodb';
+import sinon from 'sinon';
+import createStore = require('../../lib');
+import { freshDb, serverUri, testClient } from '../support/server';
+import { openStore, sessionWith, sleep } from '../support/store';
+
+async function indexNames(db: ReturnType<typeof freshDb>, collection = 'Sessions'): Promise<string[]> {
+  return (await db.collection(collection).listIndexes().toArray()).map((index) => String(index.name)).sort();
+}
+
+describe('createStore', () => {
+  it('calls back once with the store it also returns, with or without new', async () => {
+    for (const construct of [
+      (db: ReturnType<typeof freshDb>, cb: sinon.SinonSpy) => createStore(db, cb),
+      (db: ReturnType<typeof freshDb>, cb: sinon.SinonSpy) => new createStore(db, cb),
+    ]) {
+      const db = freshDb();
+      const callback = sinon.spy();
+      const store = construct(db, callback);
+      await store.ready();
+      await sleep(20);
+      expect(callback.calledOnce).to.equal(true);
+      expect(callback.firstCall.args[0]).to.equal(null);
+      expect(callback.firstCall.args[1]).to.equal(store);
+    }
+  });
+
+  it('is an express-session Store whose methods are its own closures', async () => {
+    const store = await openStore(freshDb());
+    expect(store).to.be.instanceOf(Store);
+    expect(store).to.be.instanceOf(EventEmitter);
+    for (const name of ['regenerate', 'load', 'createSession']) expect(store).to.have.property(name).that.is.a('function');
+    for (const name of ['get', 'set', 'destroy', 'touch', 'length', 'all', 'clear', 'FlagDeletion', 'Cleanup', 'close']) {
+      expect(Object.prototype.hasOwnProperty.call(store, name), name).to.equal(true);
+    }
+    // Closures: a method works detached from its store.
+    const { set, get } = store;
+    await set('detached', sessionWith({ n: 1 }));
+    expect(await get('detached')).to.deep.include({ n: 1 });
+  });
+
+  it('creates the collection and the indexes the options ask for before calling back', async () => {
+    const db = freshDb();
+    await openStore(db, { CollectionName: 'Custom' });
+    expect((await db.listCollections({ name: 'Custom' }).toArray()).length).to.equal(1);
+    expect(await indexNames(db, 'Custom')).to.deep.equal(['_id_']);
+
+    const indexed = freshDb();
+    await openStore(indexed, { IndexSessionID: true });
+    const indexes = await indexed.collection('Sessions').listIndexes().toArray();
+    const sessionIdIndex = indexes.find((index) => index.name === 'SessionID_1');
+    expect(sessionIdIndex?.key).to.deep.equal({ SessionID: 1 });
+    expect(sessionIdIndex?.unique).to.equal(true);
+  });
+
+  it('creating the store again on the same collection is harmless', async () => {
+    const db = freshDb();
+    const first = await openStore(db, { IndexSessionID: true });
+    await first.set('kept', sessionWith({ n: 1 }));
+    const before = await indexNames(db);
+    const second = await openStore(db, { IndexSessionID: true });
+    expect(await indexNames(db)).to.deep.equal(before);
+    expect(await second.get('kept')).to.deep.include({ n: 1 });
+  });
+
+  it('accepts a MongoClient and uses its default database', async () => {
+    const url = new URL(serverUri());
+    const name = `esm_test_client_${Date.now().toString(36)}`;
+    url.pathname = `/${name}`;
+    const client = new MongoClient(url.toString());
+    try {
+      const store = await new Promise<ReturnType<typeof createStore>>((resolve, reject) =>
+        createStore(client, (err, s) => (err ? reject(err) : resolve(s!))),
+      );
+      await store.set('via-client', sessionWith({ n: 2 }));
+      expect(await testClient().db(name).collection('Sessions').countDocuments({ SessionID: 'via-client' })).to.equal(1);
+    } finally {
+      await testClient().db(name).dropDatabase();
+      await client.close();
+    }
+  });
+
+  it('lets methods called before it is ready wait for it', async () => {
+    const store = createStore(freshDb(), () => {});
+    const set = store.set('early', sessionWith({ n: 3 }));
+    const get = store.get('early');
+    await set;
+    expect(await get).to.deep.include({ n: 3 });
+  });
+
+  it('works without a callback; ready() resolves with the store', async () => {
+    const store = createStore(freshDb());
+    expect(await store.ready()).to.equal(store);
+    const withNull = createStore(freshDb(), null, { TimeToLive: 5 });
+    expect(await withNull.ready()).to.equal(withNull);
+  });
+
+  it('throws a TypeError at once when the callback is not a function', () => {
+    expect(() => createStore(freshDb(), 'callback' as never)).to.throw(TypeError, /callback must be a function/);
+    expect(() => createStore(freshDb(), {} as never)).to.throw(TypeError, /callback must be a function/);
+  });
+
+  const badOptions: Array<[string, object, ErrorConstructor, RegExp]> = [
+    ['a negative TimeToLive', { TimeToLive: -5 }, RangeError, /TimeToLive/],
+    ['a fractional TimeToLive', { TimeToLive: 0.5 }, RangeError, /TimeToLive/],
+    ['a string where a boolean belongs', { Filter: 'yes' }, TypeError, /Filter/],
+    ['an empty collection name', { CollectionName: '' }, RangeError, /CollectionName/],
+  ];
+  for (const [name, options, type, message] of badOptions) {
+    it(`calls back with a ${type.name} naming the option for ${name}`, async () => {
+      const callback = sinon.spy();
+      const store = createStore(freshDb(), callback, options as never);
+      await store.ready().catch(() => {});
+      await sleep(10);
+      expect(callback.calledOnce).to.equal(true);
+      expect(callback.firstCall.args[0]).to.be.instanceOf(type).with.property('message').that.matches(message);
+      // Later calls report the same error instead of hanging.
+      const err = await store.get('x').catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(type);
+    });
+  }
+
+  for (const [name, handle] of [
+    ['undefined', undefined],
+    ['a string', 'mongodb://localhost'],
+    ['a plain object', { collection: 1 }],
+  ] as const) {
+    it(`calls back with a TypeError when the handle is ${name}`, async () => {
+      const callback = sinon.spy();
+      createStore(handle as never, callback);
+      await sleep(20);
+      expect(callback.calledOnce).to.equal(true);
+      expect(callback.firstCall.args[0]).to.be.instanceOf(TypeError).with.property('message').that.matches(/Db or MongoClient/);
+    });
+  }
+});

@@ -1,0 +1,66 @@
+import { expect } from 'chai';
+import { MongoClient, type CommandStartedEvent, type Document } from 'mongodb';
+import { isFerretDB, serverUri } from '../support/server';
+import { openStore, sessionWith } from '../support/store';
+
+/** The filter of a single-session command, whatever its kind. */
+function filterOf(event: CommandStartedEvent): Document | undefined {
+  const command = event.command;
+  if (command.find || command.findAndModify) return command.filter ?? command.query;
+  if (command.update) return command.updates?.[0]?.q;
+  if (command.delete) return command.deletes?.[0]?.q;
+  return undefined;
+}
+
+function planStages(plan: unknown): string[] {
+  if (typeof plan !== 'object' || plan === null) return [];
+  const node = plan as Record<string, unknown>;
+  const own = typeof node.stage === 'string' ? [node.stage] : [];
+  return [...own, ...Object.values(node).flatMap((child) => (Array.isArray(child) ? child.flatMap(planStages) : planStages(child)))];
+}
+
+describe('lookup by session ID', () => {
+  let client: MongoClient;
+  const commands: CommandStartedEvent[] = [];
+  before(async () => {
+    client = new MongoClient(serverUri(), { monitorCommands: true });
+    client.on('commandStarted', (event) => commands.push(event));
+    await client.connect();
+  });
+  after(() => client.close());
+
+  for (const IndexSessionID of [false, true]) {
+    for (const TimeToLive of [0, 60]) {
+      it(`never scans the collection (IndexSessionID ${IndexSessionID}, TimeToLive ${TimeToLive})`, async () => {
+        const db = client.db(`esm_test_lookup_${Date.now().toString(36)}`);
+        try {
+          const store = await openStore(db, { IndexSessionID, TimeToLive, DeleteFlags: true });
+          const sessions = db.collection('Sessions');
+          await sessions.insertMany(Array.from({ length: 200 }, (_, i) => ({ _id: `filler-${i}`, SessionID: `filler-${i}`, Data: {} })) as never);
+          commands.length = 0;
+          await store.set('target', sessionWith({ n: 1 }));
+          await store.get('target');
+          await store.touch('target', sessionWith({ n: 1 }));
+          await store.destroy('target');
+          await store.FlagDeletion('target');
+
+          const filters = commands.map(filterOf).filter((f): f is Document => f !== undefined);
+          expect(filters.length).to.be.at.least(TimeToLive > 0 ? 5 : 4);
+          // Exactly `{ _id }`: the only shape FerretDB pushes down to its storage.
+          for (const filter of filters) expect(filter).to.deep.equal({ _id: 'target' });
+
+          const explained = await sessions.find({ _id: 'target' }).explain();
+          if (isFerretDB()) {
+            expect(explained.filterPushdown, JSON.stringify(explained)).to.equal(true);
+          } else {
+            const stages = planStages(explained.queryPlanner);
+            expect(stages, JSON.stringify(explained.queryPlanner)).not.to.include('COLLSCAN');
+            expect(stages.some((s) => /IDHACK|IXSCAN|EXPRESS/.test(s))).to.equal(true);
+          }
+        } finally {
+          await db.dropDatabase();
+        }
+      });
+    }
+  }
+});
