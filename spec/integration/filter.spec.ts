@@ -22,7 +22,7 @@ describe('Filter', () => {
     const store = await openStore(freshDb(), { Filter: true });
     const id = new ObjectId();
     await store.set('typed', sessionWith({ 'when.': new Date(86_400_000), id, bin: new Binary(Buffer.from('bytes'), 0x80), buf: Buffer.from('raw') }));
-    const back = (await store.get('typed')) as Record<string, unknown>;
+    const back = (await store.get('typed')) as unknown as Record<string, unknown>;
     expect(back['when.']).to.be.instanceOf(Date).and.deep.equal(new Date(86_400_000));
     expect(back.id).to.be.instanceOf(ObjectId);
     expect((back.id as ObjectId).equals(id)).to.equal(true);
@@ -36,7 +36,7 @@ describe('Filter', () => {
     if (isFerretDB()) this.skip(); // FerretDB v1 has no Decimal128: it drops the connection
     const store = await openStore(freshDb(), { Filter: true });
     await store.set('dec', sessionWith({ 'price.eur': Decimal128.fromString('19.99') }));
-    const back = (await store.get('dec')) as Record<string, unknown>;
+    const back = (await store.get('dec')) as unknown as Record<string, unknown>;
     expect(back['price.eur']).to.be.instanceOf(Decimal128);
     expect(String(back['price.eur'])).to.equal('19.99');
   });
@@ -47,7 +47,7 @@ describe('Filter', () => {
       const store = await openStore(db, { Filter });
       const hostile = JSON.parse('{"cookie": {"path": "/"}, "__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}}');
       await db.collection('Sessions').insertOne({ _id: 'evil' as never, SessionID: 'evil', Data: hostile });
-      const back = (await store.get('evil')) as Record<string, unknown>;
+      const back = (await store.get('evil')) as unknown as Record<string, unknown>;
       expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
       expect(Object.getPrototypeOf(back)).to.equal(Object.prototype);
       expect((back as { polluted?: unknown }).polluted).to.equal(undefined);

@@ -48,7 +48,7 @@ describe('store methods', () => {
   it('set replaces an existing session whole', async () => {
     await store.set('s', sessionWith({ a: 1, b: 2 }));
     await store.set('s', sessionWith({ c: 3 }));
-    const got = (await store.get('s')) as Record<string, unknown>;
+    const got = (await store.get('s')) as unknown as Record<string, unknown>;
     expect(got).to.deep.equal(sessionWith({ c: 3 }));
     expect(await db.collection('Sessions').countDocuments({})).to.equal(1);
   });

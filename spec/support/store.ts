@@ -1,3 +1,4 @@
+import type { SessionData } from 'express-session';
 import type { Db } from 'mongodb';
 import createStore = require('../../lib');
 import type Types from '../../types';
@@ -15,6 +16,6 @@ export function openStore(db: Db, options?: Options): Promise<SessionStore> {
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A session as express-session hands it over. */
-export function sessionWith<T extends object>(fields: T): T & { cookie: { path: string; httpOnly: boolean; originalMaxAge: null } } {
-  return { cookie: { path: '/', httpOnly: true, originalMaxAge: null }, ...fields };
+export function sessionWith<T extends object>(fields: T): SessionData & T {
+  return { cookie: { path: '/', httpOnly: true, originalMaxAge: null }, ...fields } as SessionData & T;
 }

@@ -59,7 +59,7 @@ describe('key filter', () => {
 
   it('escapes names at every depth, in objects inside arrays', () => {
     const data = { 'a.b': [{ '$b\0c': { 'Test.Testdot-*-dot*-': 1 } }], ok: { 'x.y': 'v.w' } };
-    const escaped = escapeData(data) as Record<string, unknown>;
+    const escaped = escapeData(data) as unknown as Record<string, unknown>;
     expect(JSON.stringify(escaped)).not.to.match(/"[^"]*[.$][^"]*":/);
     expect(escaped).to.have.property('adot-b');
     expect(unescapeData(escaped, false)).to.deep.equal(data);
@@ -75,10 +75,10 @@ describe('key filter', () => {
       re: /x+/g,
       list: [new Date(5)],
     };
-    const escaped = escapeData(data) as Record<string, unknown>;
+    const escaped = escapeData(data) as unknown as Record<string, unknown>;
     expect(escaped['ddot-ate']).to.equal(data['d.ate']);
     expect(escaped.id).to.equal(data.id);
-    const back = unescapeData(escaped, false) as typeof data;
+    const back = unescapeData(escaped, false) as unknown as typeof data;
     expect(back['d.ate']).to.be.instanceOf(Date).and.deep.equal(new Date(1234));
     expect(back.id.equals(data.id)).to.equal(true);
     expect(back.bin).to.be.instanceOf(Binary);
@@ -95,7 +95,7 @@ describe('key filter', () => {
 
   it('cannot pollute prototypes through __proto__ or constructor', () => {
     const hostile = JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}, "a": {"__proto__": {"x": 1}}}');
-    const back = unescapeData(escapeData(hostile), false) as Record<string, unknown>;
+    const back = unescapeData(escapeData(hostile), false) as unknown as Record<string, unknown>;
     expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
     expect(Object.getPrototypeOf(back)).to.equal(Object.prototype);
     expect(Object.getOwnPropertyNames(back)).to.include('__proto__');
@@ -114,7 +114,7 @@ describe('key filter', () => {
   it('walks 20,000 levels of nesting without overflowing the stack', () => {
     let data: Record<string, unknown> = { 'leaf.name': true };
     for (let i = 0; i < 20_000; i++) data = { 'n.': data };
-    const back = unescapeData(escapeData(data), false) as Record<string, unknown>;
+    const back = unescapeData(escapeData(data), false) as unknown as Record<string, unknown>;
     let depth = 0;
     let node = back;
     while (node['n.']) {
