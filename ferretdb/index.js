@@ -45,12 +45,13 @@ function canConnect(port) {
 
 /**
  * Starts a server. Options: `port` (default: a free one), `dir` (SQLite files; default:
- * a new temporary folder). Resolves with `{ uri, port, dir, process, stop() }`;
- * `start` again with the same port and dir restarts it over the same data.
+ * a new temporary folder, removed by `stop`). Resolves with `{ uri, port, dir, process, stop() }`;
+ * `start` again with the same port and a given dir restarts it over the same data.
  */
 async function start(options = {}) {
   const binary = build();
   const port = options.port || (await freePort());
+  const ownDir = !options.dir;
   const dir = options.dir || fs.mkdtempSync(path.join(os.tmpdir(), 'esm-ferretdb-'));
   const child = spawn(binary, ['-listen', `127.0.0.1:${port}`, '-dir', dir], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -77,10 +78,11 @@ async function start(options = {}) {
     port,
     dir,
     process: child,
-    /** Stops the server: SIGTERM, or SIGKILL for a crash. */
+    /** Stops the server (SIGTERM, or SIGKILL for a crash); a data folder made by `start` is removed. */
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
+      if (ownDir) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }

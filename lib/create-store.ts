@@ -80,7 +80,7 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
   function toSession(ctx: Context, doc: SessionDocument): SessionData {
     const data = ctx.settings.filter ? unescapeData(doc.Data, doc.FilterVersion !== FILTER_VERSION) : doc.Data;
     if (typeof data !== 'object' || data === null) {
-      throw new TypeError(`Stored session ${doc.SessionID} has no session object in Data`);
+      throw new TypeError("A stored session has no session object in Data");
     }
     return data as SessionData;
   }

@@ -84,11 +84,16 @@ describe('createStore', () => {
   });
 
   it('lets methods called before it is ready wait for it', async () => {
-    const store = createStore(freshDb(), () => {});
-    const set = store.set('early', sessionWith({ n: 3 }));
-    const get = store.get('early');
-    await set;
-    expect(await get).to.deep.include({ n: 3 });
+    const db = freshDb();
+    const order: string[] = [];
+    const store = createStore(db, () => order.push('ready'), { IndexSessionID: true });
+    const length = store.length();
+    await store.set('early', sessionWith({ n: 3 }));
+    order.push('set');
+    expect(await length).to.equal(0);
+    expect(await store.get('early')).to.deep.include({ n: 3 });
+    expect(order).to.deep.equal(['ready', 'set']);
+    expect((await db.collection('Sessions').listIndexes().toArray()).map((i) => i.name)).to.include('SessionID_1');
   });
 
   it('works without a callback; ready() resolves with the store', async () => {

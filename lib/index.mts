@@ -1,0 +1,5 @@
+// ESM entry: the CommonJS function as default export and as a named one.
+import createStore from './index.js';
+
+export default createStore;
+export { createStore };
