@@ -61,6 +61,10 @@ async function start(options = {}) {
     log = (log + chunk).slice(-4000);
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
+  // Never outlive the process that started it.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  exited.then(() => process.off('exit', reap));
 
   const deadline = Date.now() + 30_000;
   for (;;) {

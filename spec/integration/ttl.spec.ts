@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Collection, MongoServerError, type Db, type Document } from 'mongodb';
 import sinon from 'sinon';
-import { freshDb, isFerretDB } from '../support/server';
+import { freshDb, isFerretDB, skipBecause } from '../support/server';
 import { openStore, sessionWith, sleep } from '../support/store';
 
 async function ttlIndex(db: Db): Promise<Document | undefined> {
@@ -33,7 +33,7 @@ describe('TimeToLive', () => {
   afterEach(() => sinon.restore());
 
   it('creates a TTL index on LastAccessed where the server supports one', async function () {
-    if (isFerretDB()) this.skip(); // FerretDB v1 refuses TTL indexes (code 238); the sweeper tests cover it
+    if (isFerretDB()) skipBecause(this, 'FerretDB v1 refuses TTL indexes (code 238); the sweeper tests cover it');
     const db = freshDb();
     await openStore(db, { TimeToLive: 30 });
     expect(await ttlIndex(db)).to.deep.include({ key: { LastAccessed: 1 }, expireAfterSeconds: 30 });
@@ -125,7 +125,7 @@ describe('TimeToLive', () => {
   });
 
   it('restarting with another TimeToLive updates the index instead of failing', async function () {
-    if (isFerretDB()) this.skip(); // needs TTL indexes, which FerretDB v1 refuses (code 238)
+    if (isFerretDB()) skipBecause(this, 'needs a TTL index, which FerretDB v1 refuses (code 238)');
     const db = freshDb();
     await openStore(db, { TimeToLive: 30 });
     await openStore(db, { TimeToLive: 90 });

@@ -38,6 +38,12 @@ export function isFerretDB(): boolean {
   return ferret;
 }
 
+/** Skips the running test, saying why in its title (mocha prints only titles). */
+export function skipBecause(context: Mocha.Context, reason: string): never {
+  if (context.test) context.test.title += ` [skipped: ${reason}]`;
+  context.skip();
+}
+
 let counter = 0;
 /** A database of its own for one test, dropped at the end of the run. */
 export function freshDb(): Db {
