@@ -85,23 +85,30 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     return data as SessionData;
   }
 
-  /** Reads a live session; with TimeToLive, the read also refreshes its idle clock (as in 1.x). */
-  async function read(sid: unknown): Promise<SessionData | null> {
-    const id = checkSessionId(sid);
-    const ctx = await context();
+  /**
+   * The session's document if it is live. `refresh` (TimeToLive only) also restarts its idle
+   * clock in the same round trip, as 1.x's reads did.
+   */
+  async function liveDocument(ctx: Context, id: string, refresh: boolean): Promise<SessionDocument | null> {
     const now = Date.now();
     const key = ctx.layout.key(id);
-    const doc =
-      ctx.settings.timeToLive > 0
-        ? await ctx.sessions.findOneAndUpdate(key, { $set: { LastAccessed: new Date(now) } })
-        : await ctx.sessions.findOne(key);
+    const doc = refresh
+      ? await ctx.sessions.findOneAndUpdate(key, { $set: { LastAccessed: new Date(now) } })
+      : await ctx.sessions.findOne(key);
     if (doc === null || isFlagged(doc)) return null;
     if (ctx.expiry.isExpired(doc, now)) {
       // The refresh just revived it; remove it as the TTL monitor would have.
       await ctx.sessions.deleteMany(key);
       return null;
     }
-    return toSession(ctx, doc);
+    return doc;
+  }
+
+  async function read(sid: unknown): Promise<SessionData | null> {
+    const id = checkSessionId(sid);
+    const ctx = await context();
+    const doc = await liveDocument(ctx, id, ctx.settings.timeToLive > 0);
+    return doc && toSession(ctx, doc);
   }
 
   async function write(sid: unknown, session: unknown): Promise<SessionData> {
@@ -132,7 +139,7 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
   async function touch(sid: unknown): Promise<void> {
     const id = checkSessionId(sid);
     const ctx = await context();
-    if (ctx.settings.timeToLive > 0) await read(id);
+    if (ctx.settings.timeToLive > 0) await liveDocument(ctx, id, true);
   }
 
   async function flag(sid: unknown): Promise<number> {

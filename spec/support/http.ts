@@ -20,7 +20,7 @@ export const COOKIE = 'esm.sid';
  */
 export async function startApp(store: SessionStore): Promise<{ url: string; close(): Promise<void> }> {
   const app = express();
-  app.use(session({ store, secret: 'test secret', name: COOKIE, resave: false, saveUninitialized: false }));
+  app.use(session({ store, secret: 'test secret', name: COOKIE, resave: false, saveUninitialized: false, cookie: { maxAge: 3_600_000 } }));
   const values = (req: express.Request): Record<string, string> => (req.session.values ??= {});
   const report = (req: express.Request, res: express.Response, extra: object = {}): void => {
     res.json({ id: req.sessionID, values: req.session?.values ?? {}, ...extra });
