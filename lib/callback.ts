@@ -24,3 +24,15 @@ export function settle<T>(promise: Promise<T>, callback: Callback<T> | undefined
   );
   return undefined;
 }
+
+/**
+ * Wraps `run` as a callback-last method: with a callback at position `arity` it calls
+ * back, otherwise it returns the promise.
+ */
+export function callbackOrPromise<A extends unknown[], T>(name: string, run: (...args: A) => Promise<T>, arity: number) {
+  return (...args: unknown[]): Promise<T> | undefined => {
+    const callback = args.length > arity ? args[arity] : undefined;
+    checkCallback(callback, name);
+    return settle(run(...(args.slice(0, arity) as A)), callback as Callback<T> | undefined);
+  };
+}

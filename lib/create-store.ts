@@ -3,7 +3,7 @@ import { Store } from 'express-session';
 import type { SessionData } from 'express-session';
 import type { Collection, Db } from 'mongodb';
 import type createStoreTypes from '../types';
-import { checkCallback, settle, type Callback } from './callback';
+import { callbackOrPromise as method, checkCallback, settle, type Callback } from './callback';
 import { cleanup, flagDeletion, isFlagged, NOT_FLAGGED } from './delete-flags';
 import { serverErrorCode, type SessionDocument } from './document';
 import { resolveDb } from './handle';
@@ -181,21 +181,6 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     closed = true;
     const ctx = await preparing.catch(() => null);
     ctx?.expiry.stop();
-  }
-
-  // Callback-last methods: the callback when given, a promise otherwise.
-  function method<A extends unknown[], T>(name: string, run: (...args: A) => Promise<T>, arity: number) {
-    return (...args: unknown[]): Promise<T> | undefined => {
-      const callback = args.length > arity ? args[arity] : undefined;
-      checkCallback(callback, name);
-      let promise: Promise<T>;
-      try {
-        promise = run(...(args.slice(0, arity) as A));
-      } catch (err) {
-        promise = Promise.reject(err);
-      }
-      return settle(promise, callback as Callback<T> | undefined);
-    };
   }
 
   Object.assign(store, {
