@@ -3,14 +3,17 @@ import { Store } from 'express-session';
 import type { SessionData } from 'express-session';
 import type { Collection, Db } from 'mongodb';
 import type createStoreTypes from '../types';
-import { callbackOrPromise as method, checkCallback, settle, type Callback } from './callback';
+import { callbackOrPromise, checkCallback, settle, type Callback } from './callback';
+import { watchConnection } from './connection-events';
 import { cleanup, flagDeletion, isFlagged, NOT_FLAGGED } from './delete-flags';
 import { serverErrorCode, type SessionDocument } from './document';
 import { resolveDb } from './handle';
-import { checkNames, escapeData, FILTER_VERSION, unescapeData } from './key-filter';
+import { explainWriteFailure } from './bson-limits';
+import { checkData, escapeData, FILTER_VERSION, unescapeData, type Shape } from './key-filter';
 import { detectLayout, type Layout } from './layout';
-import { readOptions, type Settings } from './options';
+import { DEFAULT_OPERATION_TIMEOUT_MS, readOptions, type Settings } from './options';
 import { checkSessionId } from './session-id';
+import { withTimeout } from './timeout';
 import { manageExpiry, type Expiry } from './ttl';
 
 type SessionStore = createStoreTypes.SessionStore;
@@ -36,9 +39,7 @@ async function ensureCollection(db: Db, name: string): Promise<void> {
   }
 }
 
-async function prepare(handle: unknown, options: unknown): Promise<Context> {
-  const settings = readOptions(options);
-  const db = resolveDb(handle);
+async function prepare(db: Db, settings: Settings): Promise<Context> {
   await ensureCollection(db, settings.collectionName);
   const sessions = db.collection<SessionDocument>(settings.collectionName);
   if (settings.indexSessionId) {
@@ -66,13 +67,40 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
   checkCallback(callback, 'createStore');
   // The typings call Store abstract; at run time it is the plain constructor express-session subclasses.
   const store = new (Store as unknown as new () => Store)() as SessionStore;
+
+  // Checked now, reported through the callback: the store must exist either way.
+  let settings: Settings | undefined;
+  let db: Db | undefined;
+  let invalid: unknown;
+  try {
+    settings = readOptions(options);
+    db = resolveDb(handle);
+  } catch (err) {
+    invalid = err;
+  }
+  const timeoutMs = settings?.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
+  const unwatch = db ? watchConnection(db.client, store) : () => {};
   let closed = false;
-  const preparing = prepare(handle, options);
-  // Failures reach the callback and every later call; none is left unhandled.
-  preparing.catch(() => {});
+
+  function start(): Promise<Context> {
+    const attempt = invalid === undefined ? prepare(db!, settings!) : Promise.reject(invalid);
+    // Failures reach the callback and every later call; none is left unhandled.
+    attempt.catch(() => {});
+    return attempt;
+  }
+  let preparing = start();
 
   async function context(): Promise<Context> {
-    const ctx = await preparing;
+    const attempt = preparing;
+    let ctx: Context;
+    try {
+      ctx = await attempt;
+    } catch (err) {
+      if (invalid !== undefined || closed) throw err;
+      // The server was out of reach when the store was made: try again, once for all callers.
+      if (preparing === attempt) preparing = start();
+      ctx = await preparing;
+    }
     if (closed) throw new Error('The session store is closed');
     return ctx;
   }
@@ -115,23 +143,28 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     const id = checkSessionId(sid);
     const data = checkSession(session);
     const ctx = await context();
+    const shape: Shape = { depth: 0 };
     const fields: Partial<SessionDocument> = { LastAccessed: new Date() };
     const unset: Partial<Record<keyof SessionDocument, ''>> = {};
     if (ctx.settings.filter) {
-      fields.Data = escapeData(data);
+      fields.Data = escapeData(data, shape);
       fields.FilterVersion = FILTER_VERSION;
     } else {
-      checkNames(data);
+      checkData(data, shape);
       fields.Data = data;
       unset.FilterVersion = '';
     }
     const upsert = () => ctx.sessions.updateOne(ctx.layout.key(id), ctx.layout.write(id, fields, unset), { upsert: true });
     try {
-      await upsert();
+      try {
+        await upsert();
+      } catch (err) {
+        // Two racing upserts of a new session: the loser retries and finds the winner's document.
+        if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
+        await upsert();
+      }
     } catch (err) {
-      // Two racing upserts of a new session: the loser retries and finds the winner's document.
-      if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
-      await upsert();
+      throw explainWriteFailure(err, fields.Data, shape);
     }
     return data;
   }
@@ -179,8 +212,14 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
   async function close(): Promise<void> {
     if (closed) return;
     closed = true;
+    unwatch();
     const ctx = await preparing.catch(() => null);
     ctx?.expiry.stop();
+  }
+
+  /** A public method: bounded by OperationTimeoutMS, with a callback or a promise. */
+  function method<A extends unknown[], T>(name: string, run: (...args: A) => Promise<T>, arity: number) {
+    return callbackOrPromise(name, (...args: A) => withTimeout(run(...args), timeoutMs, `Session store ${name}`), arity);
   }
 
   Object.assign(store, {
@@ -193,12 +232,12 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     clear: method('clear', clear, 0),
     FlagDeletion: method('FlagDeletion', flag, 1),
     Cleanup: method('Cleanup', removeFlagged, 0),
-    close: method('close', close, 0),
-    ready: () => preparing.then(() => store),
+    close: callbackOrPromise('close', close, 0),
+    ready: () => withTimeout(context(), timeoutMs, 'Session store ready').then(() => store),
   });
 
   settle(
-    preparing.then(() => store),
+    withTimeout(preparing, timeoutMs, 'createStore').then(() => store),
     callback,
   );
   return store;

@@ -63,25 +63,45 @@ interface Walk {
   rename(name: string): string;
   leaf(value: object): unknown;
   isContainer(value: object): boolean;
+  /** False: only visit, copying nothing. */
+  copy: boolean;
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+/** BSON would silently wrap a BigInt outside 64 bits (2n ** 70n is stored as 0). */
+function checkPrimitive(value: unknown): void {
+  if (typeof value === 'bigint' && (value > INT64_MAX || value < INT64_MIN)) {
+    throw new RangeError('Session data holds a BigInt outside the 64-bit range BSON can store');
+  }
+}
+
+/** How deeply the last walk nested: a failed write reports it when servers refuse depth. */
+export interface Shape {
+  depth: number;
 }
 
 /**
- * Copies `value`, renaming every property name. Iterative, so deep nesting cannot
- * overflow the stack; an object met again on its own path is a cycle and refused.
+ * Walks `root`, renaming every property name; copies it unless `how.copy` is false.
+ * Iterative, so deep nesting cannot overflow the stack; an object met again on its own
+ * path is a cycle and refused.
  */
-function walk(root: unknown, how: Walk): unknown {
+function walk(root: unknown, how: Walk, shape?: Shape): unknown {
   if (typeof root !== 'object' || root === null || !how.isContainer(root)) {
+    checkPrimitive(root);
     return typeof root === 'object' && root !== null ? how.leaf(root) : root;
   }
   const onPath = new Set<object>();
-  const copyOf = (source: object): Record<string, unknown> | unknown[] => (Array.isArray(source) ? [] : {});
-  const rootCopy = copyOf(root);
-  type Frame = { source: Record<string, unknown>; copy: Record<string, unknown>; names: string[]; next: number };
-  const frame = (source: object, copy: object): Frame => {
+  const copyOf = (source: object): Record<string, unknown> | null => (!how.copy ? null : ((Array.isArray(source) ? [] : {}) as Record<string, unknown>));
+  type Frame = { source: Record<string, unknown>; copy: Record<string, unknown> | null; array: boolean; names: string[]; next: number };
+  const frame = (source: object, copy: Record<string, unknown> | null): Frame => {
     onPath.add(source);
-    return { source: source as Record<string, unknown>, copy: copy as Record<string, unknown>, names: Object.keys(source), next: 0 };
+    return { source: source as Record<string, unknown>, copy, array: Array.isArray(source), names: Object.keys(source), next: 0 };
   };
+  const rootCopy = copyOf(root);
   const stack: Frame[] = [frame(root, rootCopy)];
+  let depth = 1;
 
   while (stack.length > 0) {
     const top = stack[stack.length - 1]!;
@@ -91,33 +111,59 @@ function walk(root: unknown, how: Walk): unknown {
       continue;
     }
     const name = top.names[top.next++]!;
-    const target = Array.isArray(top.copy) ? name : how.rename(name);
+    const target = top.array ? name : how.rename(name);
     let value = top.source[name];
     if (typeof value === 'object' && value !== null) {
       const bson = value as { toBSON?: () => unknown };
       if (typeof bson.toBSON === 'function') value = bson.toBSON();
     }
     if (typeof value !== 'object' || value === null) {
-      put(top.copy, target, value);
+      checkPrimitive(value);
+      if (top.copy) put(top.copy, target, value);
     } else if (!how.isContainer(value)) {
-      put(top.copy, target, how.leaf(value));
+      const leaf = how.leaf(value);
+      if (top.copy) put(top.copy, target, leaf);
     } else {
       if (onPath.has(value)) throw new TypeError('Session data contains a circular reference');
       const copy = copyOf(value);
-      put(top.copy, target, copy);
+      if (top.copy) put(top.copy, target, copy);
       stack.push(frame(value, copy));
+      depth = Math.max(depth, stack.length);
     }
   }
+  if (shape) shape.depth = depth;
   return rootCopy;
 }
 
 /** Escapes every property name in session data, at every depth. */
-export function escapeData(data: unknown): unknown {
-  return walk(data, {
-    rename: escapeName,
-    leaf: (value) => value,
-    isContainer: (value) => !isLeaf(value),
-  });
+export function escapeData(data: unknown, shape?: Shape): unknown {
+  return walk(data, { rename: escapeName, leaf: (value) => value, isContainer: (value) => !isLeaf(value), copy: true }, shape);
+}
+
+// What BSON or some servers refuse in a name; FerretDB even drops such an update silently.
+const UNSTORABLE = /^\$|[.\0]/;
+
+/**
+ * Without `Filter`: refuses, before anything is sent, what cannot be stored safely
+ * everywhere: names with `.` or `\0` or a leading `$` (as 1.x's servers did), cycles,
+ * BigInts over 64 bits.
+ */
+export function checkData(data: unknown, shape?: Shape): void {
+  walk(
+    data,
+    {
+      rename(name) {
+        if (UNSTORABLE.test(name)) {
+          throw new TypeError('A session property name contains "." or "\\0" or starts with "$"; enable the Filter option to store it');
+        }
+        return name;
+      },
+      leaf: (value) => value,
+      isContainer: (value) => !isLeaf(value),
+      copy: false,
+    },
+    shape,
+  );
 }
 
 /** Duck-typed: the caller's driver may carry its own copy of bson. */
@@ -132,26 +178,6 @@ function isPlain(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-// What BSON or some servers refuse in a name; FerretDB even drops such an update silently.
-const UNSTORABLE = /^\$|[.\0]/;
-
-/**
- * Without `Filter`: refuses names that cannot be stored safely everywhere, as 1.x's
- * servers did, before anything is sent.
- */
-export function checkNames(data: unknown): void {
-  walk(data, {
-    rename(name) {
-      if (UNSTORABLE.test(name)) {
-        throw new TypeError(`Session property name ${JSON.stringify(name)} contains "." or "\\0" or starts with "$"; enable the Filter option to store it`);
-      }
-      return name;
-    },
-    leaf: (value) => value,
-    isContainer: (value) => !isLeaf(value),
-  });
-}
-
 /**
  * Restores names escaped by `escapeData` (or, with `legacy`, by 1.x). The driver reads
  * a Buffer back as a Binary of subtype 0; it is turned back into a Buffer.
@@ -161,5 +187,6 @@ export function unescapeData(data: unknown, legacy: boolean): unknown {
     rename: legacy ? unescapeLegacyName : unescapeName,
     leaf: (value) => (isPlainBinary(value) ? Buffer.from(value.buffer.subarray(0, value.position)) : value),
     isContainer: isPlain,
+    copy: true,
   });
 }

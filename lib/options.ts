@@ -7,7 +7,11 @@ export interface Settings {
   indexSessionId: boolean;
   filter: boolean;
   deleteFlags: boolean;
+  operationTimeoutMs: number;
 }
+
+/** Long enough for a slow server, short enough that a request does not hang on an outage. */
+export const DEFAULT_OPERATION_TIMEOUT_MS = 10_000;
 
 // MongoDB refuses these in collection names.
 const BAD_COLLECTION_NAME = /[$\0]|^system\./;
@@ -45,6 +49,14 @@ export function readOptions(input: unknown): Settings {
     throw new RangeError(`Option TimeToLive must be a whole number of seconds >= 0, got ${timeToLive}`);
   }
 
+  const operationTimeoutMs = options.OperationTimeoutMS ?? DEFAULT_OPERATION_TIMEOUT_MS;
+  if (typeof operationTimeoutMs !== 'number') {
+    throw new TypeError(`Option OperationTimeoutMS must be a number, got ${typeof operationTimeoutMs}`);
+  }
+  if (!Number.isSafeInteger(operationTimeoutMs) || operationTimeoutMs < 0) {
+    throw new RangeError(`Option OperationTimeoutMS must be a whole number of milliseconds >= 0, got ${operationTimeoutMs}`);
+  }
+
   const deleteFlags = optionalBoolean(options, 'DeleteFlags');
   const deleteFlag = optionalBoolean(options, 'DeleteFlag');
   if (deleteFlags !== undefined && deleteFlag !== undefined && deleteFlags !== deleteFlag) {
@@ -57,5 +69,6 @@ export function readOptions(input: unknown): Settings {
     indexSessionId: optionalBoolean(options, 'IndexSessionID') ?? false,
     filter: optionalBoolean(options, 'Filter') ?? false,
     deleteFlags: deleteFlags ?? deleteFlag ?? false,
+    operationTimeoutMs,
   };
 }

@@ -19,6 +19,11 @@ declare namespace createStore {
     DeleteFlags?: boolean;
     /** The 1.x code's spelling of `DeleteFlags`; either one works. */
     DeleteFlag?: boolean;
+    /**
+     * Milliseconds after which any store call (and the `createStore` callback) ends with an
+     * error instead of waiting on an unreachable server. `0` leaves it to the driver. Default `10000`.
+     */
+    OperationTimeoutMS?: number;
     /** Read by 1.x and ignored; accepted for compatibility. */
     ConvertToUtf8?: unknown;
   }

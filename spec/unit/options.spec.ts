@@ -3,15 +3,15 @@ import { readOptions } from '../../lib/options';
 
 describe('options', () => {
   it('defaults as 1.x when omitted', () => {
-    const expected = { collectionName: 'Sessions', timeToLive: 0, indexSessionId: false, filter: false, deleteFlags: false };
+    const expected = { collectionName: 'Sessions', timeToLive: 0, indexSessionId: false, filter: false, deleteFlags: false, operationTimeoutMs: 10_000 };
     expect(readOptions(undefined)).to.deep.equal(expected);
     expect(readOptions({})).to.deep.equal(expected);
   });
 
   it('reads every 1.x option and ignores unknown keys', () => {
     expect(
-      readOptions({ CollectionName: 'S', TimeToLive: 60, IndexSessionID: true, Filter: true, DeleteFlags: true, ConvertToUtf8: true, Other: 1 }),
-    ).to.deep.equal({ collectionName: 'S', timeToLive: 60, indexSessionId: true, filter: true, deleteFlags: true });
+      readOptions({ CollectionName: 'S', TimeToLive: 60, IndexSessionID: true, Filter: true, DeleteFlags: true, OperationTimeoutMS: 0, ConvertToUtf8: true, Other: 1 }),
+    ).to.deep.equal({ collectionName: 'S', timeToLive: 60, indexSessionId: true, filter: true, deleteFlags: true, operationTimeoutMs: 0 });
   });
 
   it('accepts the 1.x code spelling DeleteFlag', () => {
@@ -26,6 +26,8 @@ describe('options', () => {
     ['infinite TimeToLive', { TimeToLive: Infinity }, RangeError, /TimeToLive/],
     ['string TimeToLive', { TimeToLive: '60' }, TypeError, /TimeToLive/],
     ['string Filter', { Filter: 'true' }, TypeError, /Filter/],
+    ['negative OperationTimeoutMS', { OperationTimeoutMS: -1 }, RangeError, /OperationTimeoutMS/],
+    ['string OperationTimeoutMS', { OperationTimeoutMS: '5s' }, TypeError, /OperationTimeoutMS/],
     ['number IndexSessionID', { IndexSessionID: 1 }, TypeError, /IndexSessionID/],
     ['string DeleteFlags', { DeleteFlags: 'yes' }, TypeError, /DeleteFlags/],
     ['string DeleteFlag', { DeleteFlag: 'yes' }, TypeError, /DeleteFlag/],
