@@ -59,7 +59,9 @@ export async function startApp(store: SessionStore): Promise<{ url: string; clos
     else done();
   });
   app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    res.status(500).json({ error: err.message });
+    // express-session saves as the response ends: a failed save arrives after the headers.
+    if (res.headersSent) res.destroy(err);
+    else res.status(500).json({ error: err.message });
   });
 
   const server: Server = await new Promise((resolve) => {
