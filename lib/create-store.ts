@@ -13,6 +13,7 @@ import { checkData, escapeData, FILTER_VERSION, unescapeData, type Shape } from 
 import { detectLayout, type Layout } from './layout';
 import { DEFAULT_OPERATION_TIMEOUT_MS, readOptions, type Settings } from './options';
 import { checkSessionId } from './session-id';
+import { retryTransient } from './retry';
 import { withTimeout } from './timeout';
 import { manageExpiry, type Expiry } from './ttl';
 
@@ -217,9 +218,9 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     ctx?.expiry.stop();
   }
 
-  /** A public method: bounded by OperationTimeoutMS, with a callback or a promise. */
+  /** A public method: retried over passing refusals, bounded by OperationTimeoutMS, with a callback or a promise. */
   function method<A extends unknown[], T>(name: string, run: (...args: A) => Promise<T>, arity: number) {
-    return callbackOrPromise(name, (...args: A) => withTimeout(run(...args), timeoutMs, `Session store ${name}`), arity);
+    return callbackOrPromise(name, (...args: A) => withTimeout(retryTransient(() => run(...args)), timeoutMs, `Session store ${name}`), arity);
   }
 
   Object.assign(store, {

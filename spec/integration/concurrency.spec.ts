@@ -1,0 +1,58 @@
+import { expect } from 'chai';
+import { MongoClient } from 'mongodb';
+import createStore = require('../../lib');
+import { freshDb, serverUri } from '../support/server';
+import { openStore, sessionWith } from '../support/store';
+
+describe('concurrency', function () {
+  this.timeout(60_000);
+
+  it('1,000 concurrent set/get on distinct sessions: every read returns what its session last stored', async () => {
+    // Correctness under load, not speed: FerretDB serialises writes, so give it time.
+    const store = await openStore(freshDb(), { TimeToLive: 3600, Filter: true, OperationTimeoutMS: 60_000 });
+    const ids = Array.from({ length: 1_000 }, (_, i) => `s${i}`);
+    await Promise.all(
+      ids.map(async (sid, i) => {
+        await store.set(sid, sessionWith({ owner: sid, round: 1 }));
+        await store.set(sid, sessionWith({ owner: sid, round: 2, i }));
+      }),
+    );
+    const reads = await Promise.all(ids.map((sid) => store.get(sid)));
+    reads.forEach((session, i) => expect(session).to.deep.equal(sessionWith({ owner: `s${i}`, round: 2, i })));
+    expect(await store.length()).to.equal(1_000);
+  });
+
+  it('concurrent sets of one session leave one document holding one of the writes; the next write wins', async () => {
+    const db = freshDb();
+    const store = await openStore(db, { OperationTimeoutMS: 60_000 });
+    const writes = Array.from({ length: 50 }, (_, i) => sessionWith({ writer: i }));
+    const results = await Promise.allSettled(writes.map((session) => store.set('one', session)));
+    expect(results.every((r) => r.status === 'fulfilled')).to.equal(true);
+    expect(await db.collection('Sessions').countDocuments({ SessionID: 'one' })).to.equal(1);
+    const stored = (await store.get('one')) as unknown as { writer: number };
+    expect(stored.writer).to.be.within(0, 49);
+    await store.set('one', sessionWith({ writer: 'last' }));
+    expect(await store.get('one')).to.deep.include({ writer: 'last' });
+  });
+
+  it('eight stores created at once on one fresh collection all call back without error; indexes exist once', async () => {
+    const name = freshDb().databaseName;
+    const clients = Array.from({ length: 8 }, () => new MongoClient(serverUri()));
+    try {
+      const results = await Promise.allSettled(
+        clients.map(
+          (client) =>
+            new Promise((resolve, reject) =>
+              createStore(client.db(name), (err, s) => (err ? reject(err) : resolve(s)), { IndexSessionID: true, TimeToLive: 60 }),
+            ),
+        ),
+      );
+      expect(results.filter((r) => r.status === 'rejected')).to.deep.equal([]);
+      const names = (await clients[0]!.db(name).collection('Sessions').listIndexes().toArray()).map((index) => String(index.name));
+      expect(names.filter((n) => n === 'SessionID_1')).to.have.length(1);
+      expect(new Set(names).size).to.equal(names.length);
+    } finally {
+      await Promise.all(clients.map((client) => client.close()));
+    }
+  });
+});
