@@ -2,19 +2,22 @@ import { BSON } from 'mongodb';
 import type { Shape } from './key-filter';
 
 /**
- * Turns a failed write of an oversized or overdeep session into an error that says so;
- * the driver's own is an opaque buffer RangeError, FerretDB's an SQL one. Measured only
- * after a failure, so successful writes pay nothing.
+ * Clear errors for sessions no server can store: too deep (known from the walk every write
+ * makes, so refused before sending) or too large (measured only after a failed write, so
+ * successful writes pay nothing; the driver's own error is an opaque buffer RangeError).
  */
 
 export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
 /** MongoDB's nesting limit for a document; the session sits one level down, under `Data`. */
 export const MAX_SESSION_DEPTH = 99;
 
-export function explainWriteFailure(err: unknown, data: unknown, shape: Shape): unknown {
+export function checkDepth(shape: Shape): void {
   if (shape.depth > MAX_SESSION_DEPTH) {
-    return new RangeError(`Session data nests ${shape.depth} levels deep; MongoDB stores at most ${MAX_SESSION_DEPTH} under Data`, { cause: err });
+    throw new RangeError(`Session data nests ${shape.depth} levels deep; MongoDB stores at most ${MAX_SESSION_DEPTH} under Data`);
   }
+}
+
+export function explainWriteFailure(err: unknown, data: unknown): unknown {
   let size: number;
   try {
     size = BSON.calculateObjectSize(data as BSON.Document);

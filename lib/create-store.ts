@@ -8,7 +8,7 @@ import { watchConnection } from './connection-events';
 import { cleanup, flagDeletion, isFlagged, NOT_FLAGGED } from './delete-flags';
 import { serverErrorCode, type SessionDocument } from './document';
 import { resolveDb } from './handle';
-import { explainWriteFailure } from './bson-limits';
+import { checkDepth, explainWriteFailure } from './bson-limits';
 import { checkData, escapeData, FILTER_VERSION, unescapeData, type Shape } from './key-filter';
 import { detectLayout, type Layout } from './layout';
 import { DEFAULT_OPERATION_TIMEOUT_MS, readOptions, type Settings } from './options';
@@ -155,6 +155,7 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
       fields.Data = data;
       unset.FilterVersion = '';
     }
+    checkDepth(shape);
     const upsert = () => ctx.sessions.updateOne(ctx.layout.key(id), ctx.layout.write(id, fields, unset), { upsert: true });
     try {
       try {
@@ -165,7 +166,7 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
         await upsert();
       }
     } catch (err) {
-      throw explainWriteFailure(err, fields.Data, shape);
+      throw explainWriteFailure(err, fields.Data);
     }
     return data;
   }

@@ -97,6 +97,18 @@ describe('hostile and malformed input', () => {
         });
       }
 
+      it('stores sessions nested up to MongoDB\'s limit and refuses one level more before sending', async () => {
+        const nested = (levels: number): Record<string, unknown> => {
+          let data: Record<string, unknown> = { cookie: {} }; // the root and cookie: 2 levels
+          for (let i = 2; i < levels; i++) data = { cookie: {}, n: data };
+          return data;
+        };
+        await store.set('deep', nested(99) as never);
+        expect(await store.get('deep')).to.deep.equal(nested(99));
+        const err = await store.set('deep', nested(100) as never).catch((e: unknown) => e);
+        expect(err).to.be.instanceOf(RangeError).with.property('message').that.matches(/100 levels deep/);
+      });
+
       it('stores functions, symbols, undefined and BigInt as documented', async () => {
         await store.set('odd', sessionWith({ fn: () => 1, sym: Symbol('s'), [Symbol('key')]: 1, none: undefined, big: 5n }));
         const back = (await store.get('odd')) as unknown as Record<string, unknown>;
