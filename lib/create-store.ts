@@ -83,8 +83,13 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
   const unwatch = db ? watchConnection(db.client, store) : () => {};
   let closed = false;
 
-  function start(): Promise<Context> {
-    const attempt = invalid === undefined ? prepare(db!, settings!) : Promise.reject(invalid);
+  function start(reconnect = false): Promise<Context> {
+    let attempt: Promise<Context>;
+    if (invalid !== undefined) attempt = Promise.reject(invalid);
+    // A client whose first connection failed stays closed until connected again; connect()
+    // does nothing to one that is open.
+    else if (reconnect) attempt = db!.client.connect().then(() => prepare(db!, settings!));
+    else attempt = prepare(db!, settings!);
     // Failures reach the callback and every later call; none is left unhandled.
     attempt.catch(() => {});
     return attempt;
@@ -99,7 +104,8 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     } catch (err) {
       if (invalid !== undefined || closed) throw err;
       // The server was out of reach when the store was made: try again, once for all callers.
-      if (preparing === attempt) preparing = start();
+      // Not a client the application closed itself, though: that one stays closed.
+      if (preparing === attempt) preparing = start((err as Error).name !== 'MongoNotConnectedError');
       ctx = await preparing;
     }
     if (closed) throw new Error('The session store is closed');
@@ -238,9 +244,6 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     ready: () => withTimeout(context(), timeoutMs, 'Session store ready').then(() => store),
   });
 
-  settle(
-    withTimeout(preparing, timeoutMs, 'createStore').then(() => store),
-    callback,
-  );
+  if (callback) settle(withTimeout(preparing, timeoutMs, 'createStore').then(() => store), callback);
   return store;
 }

@@ -63,6 +63,30 @@ describe('outages (the test kills and restarts its own server)', function () {
     }
   });
 
+  it('a store whose setup found the server down works once it is back, without being made again', async () => {
+    await server.kill();
+    const late = new MongoClient(`${server.uri}late`, { heartbeatFrequencyMS: 500, serverSelectionTimeoutMS: 1_000 });
+    try {
+      const callback = await timed(
+        new Promise<SessionStore>((resolve, reject) =>
+          createStore(late, (err, s) => (err ? reject(err) : resolve(s!)), { OperationTimeoutMS: 3_000, IndexSessionID: true }),
+        ),
+      );
+      expect(callback.ok).to.equal(false);
+      const lateStore = createStore(late, null, { OperationTimeoutMS: 3_000, IndexSessionID: true });
+      await lateStore.ready().catch(() => {});
+      await server.start();
+      await lateStore.set('after', sessionWith({ n: 1 }));
+      expect(await lateStore.get('after')).to.deep.include({ n: 1 });
+      const indexes = await late.db().collection('Sessions').listIndexes().toArray();
+      expect(indexes.map((index) => index.name)).to.include('SessionID_1');
+      await lateStore.close();
+    } finally {
+      await late.close();
+      await waitFor(store, 'connect', 15_000).catch(() => {});
+    }
+  });
+
   it('a kill mid-flight ends every pending call within the bound, emits disconnect, and keeps acknowledged sessions', async () => {
     const acknowledged = new Map<string, number>();
     for (let i = 0; i < 50; i++) {

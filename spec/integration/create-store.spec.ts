@@ -103,6 +103,14 @@ describe('createStore', () => {
     expect(await withNull.ready()).to.equal(withNull);
   });
 
+  it('without a callback, a failed setup rejects ready() and later calls, and nothing goes unhandled', async () => {
+    const store = createStore(freshDb(), undefined, { TimeToLive: -1 });
+    await sleep(50);
+    expect(await store.ready().catch((e: unknown) => e)).to.be.instanceOf(RangeError);
+    expect(await store.get('x').catch((e: unknown) => e)).to.be.instanceOf(RangeError);
+    // The run fails if any rejection was left unhandled (spec/support/server.ts).
+  });
+
   it('throws a TypeError at once when the callback is not a function', () => {
     expect(() => createStore(freshDb(), 'callback' as never)).to.throw(TypeError, /callback must be a function/);
     expect(() => createStore(freshDb(), {} as never)).to.throw(TypeError, /callback must be a function/);

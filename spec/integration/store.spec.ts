@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { MongoClient } from 'mongodb';
 import sinon from 'sinon';
 import createStore = require('../../lib');
-import { freshDb } from '../support/server';
+import { freshDb, serverUri } from '../support/server';
 import { openStore, sessionWith, sleep, type SessionStore } from '../support/store';
 
 const call = <T>(run: (cb: (err: Error | null, value?: T) => void) => void): Promise<[Error | null, T | undefined, number]> =>
@@ -190,6 +190,22 @@ describe('store methods', () => {
       await sleep(1_000);
       expect(callback.calledOnce).to.equal(true);
       expect(callback.firstCall.args[0]).to.be.instanceOf(Error);
+    });
+
+    it('a client the application closed stays closed: calls fail, nothing reopens it', async () => {
+      const own = new MongoClient(serverUri());
+      const s = await openStore(own.db(db.databaseName));
+      await own.close();
+      for (const run of [() => s.get('a'), () => s.set('a', sessionWith({})), () => s.length()]) {
+        const err = await run().then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(err).to.be.instanceOf(Error);
+      }
+      const late = createStore(own.db('never'), null);
+      expect(await late.ready().catch((e: unknown) => e)).to.be.instanceOf(Error);
+      expect(await late.get('a').catch((e: unknown) => e)).to.be.instanceOf(Error);
     });
 
     const methods: Array<[string, (s: SessionStore, cb: (err: Error | null) => void) => void]> = [
