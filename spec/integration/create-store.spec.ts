@@ -87,12 +87,14 @@ describe('createStore', () => {
     const db = freshDb();
     const order: string[] = [];
     const store = createStore(db, () => order.push('ready'), { IndexSessionID: true });
-    const length = store.length();
-    await store.set('early', sessionWith({ n: 3 }));
-    order.push('set');
+    const length = store.length().then((n) => {
+      order.push('length');
+      return n;
+    });
     expect(await length).to.equal(0);
+    await store.set('early', sessionWith({ n: 3 }));
     expect(await store.get('early')).to.deep.include({ n: 3 });
-    expect(order).to.deep.equal(['ready', 'set']);
+    expect(order).to.deep.equal(['ready', 'length']);
     expect((await db.collection('Sessions').listIndexes().toArray()).map((i) => i.name)).to.include('SessionID_1');
   });
 
