@@ -15,6 +15,7 @@ import { DEFAULT_OPERATION_TIMEOUT_MS, readOptions, type Settings } from './opti
 import { checkSessionId } from './session-id';
 import { retryTransient } from './retry';
 import { withTimeout } from './timeout';
+import { touchThrottle, type TouchThrottle } from './touch-throttle';
 import { manageExpiry, type Expiry } from './ttl';
 
 type SessionStore = createStoreTypes.SessionStore;
@@ -29,6 +30,7 @@ interface Context {
   sessions: Collection<SessionDocument>;
   layout: Layout;
   expiry: Expiry;
+  throttle: TouchThrottle;
 }
 
 async function ensureCollection(db: Db, name: string): Promise<void> {
@@ -49,7 +51,7 @@ async function prepare(db: Db, settings: Settings): Promise<Context> {
   const layout = await detectLayout(sessions);
   const expiry = await manageExpiry(sessions, settings.timeToLive);
   debug('ready: collection %s, layout %s, expiry %s', settings.collectionName, layout.legacy ? '1.x (SessionID)' : '_id', expiry.mode);
-  return { settings, sessions, layout, expiry };
+  return { settings, sessions, layout, expiry, throttle: touchThrottle(settings.touchInterval) };
 }
 
 function checkSession(session: unknown): SessionData {
@@ -121,28 +123,33 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
   }
 
   /**
-   * The session's document if it is live. `refresh` (TimeToLive only) also restarts its idle
-   * clock in the same round trip, as 1.x's reads did.
+   * The session's document if it is live. With TimeToLive, the read also restarts the idle
+   * clock in the same round trip, as 1.x's did, unless TouchInterval says this process
+   * restarted it recently.
    */
-  async function liveDocument(ctx: Context, id: string, refresh: boolean): Promise<SessionDocument | null> {
+  async function liveDocument(ctx: Context, id: string, readData: boolean): Promise<SessionDocument | null> {
     const now = Date.now();
     const key = ctx.layout.key(id);
+    const refresh = ctx.settings.timeToLive > 0 && !ctx.throttle.recentlySeen(id, now);
+    if (!refresh && !readData) return null;
     const doc = refresh
       ? await ctx.sessions.findOneAndUpdate(key, { $set: { LastAccessed: new Date(now) } })
       : await ctx.sessions.findOne(key);
     if (doc === null || isFlagged(doc)) return null;
     if (ctx.expiry.isExpired(doc, now)) {
-      // The refresh just revived it; remove it as the TTL monitor would have.
+      // A refresh just revived it; remove it as the TTL monitor would have.
+      ctx.throttle.forget(id);
       await ctx.sessions.deleteMany(key);
       return null;
     }
+    if (refresh) ctx.throttle.remember(id, now);
     return doc;
   }
 
   async function read(sid: unknown): Promise<SessionData | null> {
     const id = checkSessionId(sid);
     const ctx = await context();
-    const doc = await liveDocument(ctx, id, ctx.settings.timeToLive > 0);
+    const doc = await liveDocument(ctx, id, true);
     return doc && toSession(ctx, doc);
   }
 
@@ -174,13 +181,14 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     } catch (err) {
       throw explainWriteFailure(err, fields.Data);
     }
+    ctx.throttle.remember(id, fields.LastAccessed!.getTime());
     return data;
   }
 
   async function touch(sid: unknown): Promise<void> {
     const id = checkSessionId(sid);
     const ctx = await context();
-    if (ctx.settings.timeToLive > 0) await liveDocument(ctx, id, true);
+    await liveDocument(ctx, id, false);
   }
 
   async function flag(sid: unknown): Promise<number> {
@@ -192,6 +200,7 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
   async function destroy(sid: unknown): Promise<void> {
     const id = checkSessionId(sid);
     const ctx = await context();
+    ctx.throttle.forget(id);
     if (ctx.settings.deleteFlags) await flagDeletion(ctx.sessions, ctx.layout.key(id));
     else await ctx.sessions.deleteMany(ctx.layout.key(id));
   }

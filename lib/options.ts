@@ -8,6 +8,7 @@ export interface Settings {
   filter: boolean;
   deleteFlags: boolean;
   operationTimeoutMs: number;
+  touchInterval: number;
 }
 
 /** Long enough for a slow server, short enough that a request does not hang on an outage. */
@@ -57,6 +58,17 @@ export function readOptions(input: unknown): Settings {
     throw new RangeError(`Option OperationTimeoutMS must be a whole number of milliseconds >= 0, got ${operationTimeoutMs}`);
   }
 
+  const touchInterval = options.TouchInterval ?? 0;
+  if (typeof touchInterval !== 'number') {
+    throw new TypeError(`Option TouchInterval must be a number, got ${typeof touchInterval}`);
+  }
+  if (!Number.isSafeInteger(touchInterval) || touchInterval < 0) {
+    throw new RangeError(`Option TouchInterval must be a whole number of seconds >= 0, got ${touchInterval}`);
+  }
+  if (timeToLive > 0 && touchInterval >= timeToLive) {
+    throw new RangeError(`Option TouchInterval (${touchInterval}) must be shorter than TimeToLive (${timeToLive}), or sessions expire while in use`);
+  }
+
   const deleteFlags = optionalBoolean(options, 'DeleteFlags');
   const deleteFlag = optionalBoolean(options, 'DeleteFlag');
   if (deleteFlags !== undefined && deleteFlag !== undefined && deleteFlags !== deleteFlag) {
@@ -70,5 +82,6 @@ export function readOptions(input: unknown): Settings {
     filter: optionalBoolean(options, 'Filter') ?? false,
     deleteFlags: deleteFlags ?? deleteFlag ?? false,
     operationTimeoutMs,
+    touchInterval,
   };
 }

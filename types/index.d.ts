@@ -20,6 +20,12 @@ declare namespace createStore {
     /** The 1.x code's spelling of `DeleteFlags`; either one works. */
     DeleteFlag?: boolean;
     /**
+     * Seconds: with `TimeToLive`, `get` and `touch` rewrite `LastAccessed` at most once per
+     * interval, so expiry may come up to this much early. `0` (the default) rewrites it on
+     * every read, as 1.x did. Must be shorter than `TimeToLive`.
+     */
+    TouchInterval?: number;
+    /**
      * Milliseconds after which any store call (and the `createStore` callback) ends with an
      * error instead of waiting on an unreachable server. `0` leaves it to the driver. Default `10000`.
      */

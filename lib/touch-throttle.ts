@@ -1,0 +1,39 @@
+/**
+ * The `TouchInterval` option: with `TimeToLive`, 1.x rewrote `LastAccessed` on every read.
+ * Remembering when this process last saw or wrote a session's `LastAccessed` lets `get` and
+ * `touch` skip the write until it is `TouchInterval` old, so expiry can come at most that
+ * much early. Bounded: the oldest entries are forgotten first, which only costs a write.
+ */
+
+const MAX_ENTRIES = 10_000;
+
+export interface TouchThrottle {
+  /** True when `lastAccessed` (ms) is recent enough that no write is needed at `now`. */
+  fresh(lastAccessed: number, now: number): boolean;
+  /** True when this process saw the session's clock restarted recently enough. */
+  recentlySeen(sid: string, now: number): boolean;
+  remember(sid: string, lastAccessed: number): void;
+  forget(sid: string): void;
+}
+
+export function touchThrottle(intervalSeconds: number): TouchThrottle {
+  const interval = intervalSeconds * 1000;
+  const seen = new Map<string, number>();
+  const fresh = (lastAccessed: number, now: number): boolean => interval > 0 && now - lastAccessed < interval;
+  return {
+    fresh,
+    recentlySeen(sid, now) {
+      const lastAccessed = seen.get(sid);
+      return lastAccessed !== undefined && fresh(lastAccessed, now);
+    },
+    remember(sid, lastAccessed) {
+      if (interval === 0) return;
+      seen.delete(sid);
+      seen.set(sid, lastAccessed);
+      if (seen.size > MAX_ENTRIES) seen.delete(seen.keys().next().value!);
+    },
+    forget(sid) {
+      seen.delete(sid);
+    },
+  };
+}
