@@ -49,7 +49,7 @@ async function prepare(db: Db, settings: Settings): Promise<Context> {
     await sessions.createIndex({ SessionID: 1 }, { unique: true, name: 'SessionID_1' });
   }
   const layout = await detectLayout(sessions);
-  const expiry = await manageExpiry(sessions, settings.timeToLive);
+  const expiry = await manageExpiry(db, sessions, settings.timeToLive);
   debug('ready: collection %s, layout %s, expiry %s', settings.collectionName, layout.legacy ? '1.x (SessionID)' : '_id', expiry.mode);
   return { settings, sessions, layout, expiry, throttle: touchThrottle(settings.touchInterval) };
 }
@@ -133,7 +133,7 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     const refresh = ctx.settings.timeToLive > 0 && !ctx.throttle.recentlySeen(id, now);
     if (!refresh && !readData) return null;
     const doc = refresh
-      ? await ctx.sessions.findOneAndUpdate(key, { $set: { LastAccessed: new Date(now) } })
+      ? await ctx.sessions.findOneAndUpdate(key, { $set: { LastAccessed: new Date(now) } }, { includeResultMetadata: false })
       : await ctx.sessions.findOne(key);
     if (doc === null || isFlagged(doc)) return null;
     if (ctx.expiry.isExpired(doc, now)) {

@@ -1,5 +1,5 @@
 import createDebug from 'debug';
-import type { Collection, Filter } from 'mongodb';
+import type { Collection, Db, Filter } from 'mongodb';
 import { serverErrorCode, type SessionDocument } from './document';
 
 /**
@@ -53,9 +53,9 @@ async function dropTtlIndexes(sessions: Collection<SessionDocument>): Promise<vo
 }
 
 /** Changes the TTL of an existing index, or replaces an index that has other options. */
-async function updateTtlIndex(sessions: Collection<SessionDocument>, seconds: number): Promise<void> {
+async function updateTtlIndex(db: Db, sessions: Collection<SessionDocument>, seconds: number): Promise<void> {
   try {
-    await sessions.db.command({
+    await db.command({
       collMod: sessions.collectionName,
       index: { keyPattern: { LastAccessed: 1 }, expireAfterSeconds: seconds },
     });
@@ -70,14 +70,14 @@ async function updateTtlIndex(sessions: Collection<SessionDocument>, seconds: nu
 }
 
 /** Resolves true when the server keeps a TTL index, false when it refuses one. */
-async function ensureTtlIndex(sessions: Collection<SessionDocument>, seconds: number): Promise<boolean> {
+async function ensureTtlIndex(db: Db, sessions: Collection<SessionDocument>, seconds: number): Promise<boolean> {
   try {
     try {
       await sessions.createIndex({ LastAccessed: 1 }, { name: INDEX_NAME, expireAfterSeconds: seconds });
     } catch (err) {
       const code = serverErrorCode(err);
       if (code !== INDEX_OPTIONS_CONFLICT && code !== INDEX_KEY_SPECS_CONFLICT) throw err;
-      await updateTtlIndex(sessions, seconds);
+      await updateTtlIndex(db, sessions, seconds);
     }
     return true;
   } catch (err) {
@@ -109,12 +109,13 @@ function startSweeper(sessions: Collection<SessionDocument>, seconds: number): (
   return () => clearInterval(timer);
 }
 
-export async function manageExpiry(sessions: Collection<SessionDocument>, seconds: number): Promise<Expiry> {
+/** `db` holds `sessions`: driver 5 collections do not know their Db. */
+export async function manageExpiry(db: Db, sessions: Collection<SessionDocument>, seconds: number): Promise<Expiry> {
   let mode: ExpiryMode = 'off';
   let stop = (): void => {};
   if (seconds === 0) {
     await dropTtlIndexes(sessions);
-  } else if (await ensureTtlIndex(sessions, seconds)) {
+  } else if (await ensureTtlIndex(db, sessions, seconds)) {
     mode = 'index';
   } else {
     mode = 'sweeper';

@@ -1,0 +1,125 @@
+import { MongoClient } from 'mongodb';
+import type { SessionData, Store } from 'express-session';
+import { MongoStore } from 'connect-mongo';
+import type Types from '../types';
+import { floorOps, FloorStore, type FloorDocument, type SessionOps } from './floor';
+import { CommandCounter } from './server';
+
+// The built package, as users load it (`npm run bench` builds it first).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const createStore = require('../dist') as Types.CreateStore;
+
+export const DB_NAME = 'esm_bench';
+/** TimeToLive when it is on, in seconds; long enough that nothing expires during a run. */
+export const TTL_SECONDS = 3600;
+
+export type Family = 'floor' | 'ours' | 'connect-mongo';
+
+export interface ContenderSpec {
+  label: string;
+  family: Family;
+  ttl: boolean;
+  filter?: boolean;
+  touchInterval?: number;
+}
+
+/**
+ * One store under test, with a MongoClient and a collection of its own: the client's
+ * commandStarted events are then this contender's round trips alone.
+ */
+export interface Contender extends ContenderSpec {
+  counter: CommandCounter;
+  /** The store's public API in promise form. */
+  ops: SessionOps;
+  /** What express-session is given. */
+  store: Store;
+  /** Deletes every session but `keep` (outside timing), so collections do not grow from round to round. */
+  prune(keep: string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const OURS = 'this store';
+export const OURS_FILTER = 'this store, Filter';
+export const OURS_TOUCH_60 = 'this store, TouchInterval 60';
+export const FLOOR = 'floor (raw driver)';
+export const CONNECT_MONGO = 'connect-mongo 6';
+
+export function contenderSpecs(ttl: boolean): ContenderSpec[] {
+  const specs: ContenderSpec[] = [
+    { label: FLOOR, family: 'floor', ttl },
+    { label: OURS, family: 'ours', ttl, filter: false },
+    { label: OURS_FILTER, family: 'ours', ttl, filter: true },
+  ];
+  if (ttl) specs.push({ label: OURS_TOUCH_60, family: 'ours', ttl, touchInterval: 60 });
+  specs.push({ label: CONNECT_MONGO, family: 'connect-mongo', ttl });
+  return specs;
+}
+
+/** Adapts a callback-style method call to a promise. */
+function call<T>(run: (callback: (err: unknown, value?: T) => void) => void): Promise<T | undefined> {
+  return new Promise((resolve, reject) => run((err, value) => (err ? reject(err) : resolve(value))));
+}
+
+export async function openContender(uri: string, spec: ContenderSpec, collectionName: string): Promise<Contender> {
+  const client = new MongoClient(uri, { monitorCommands: true });
+  const counter = new CommandCounter(client);
+  await client.connect();
+  const db = client.db(DB_NAME);
+  // Leftovers of an earlier run on a MONGODB_URI server would change lookup costs.
+  await db.collection(collectionName).drop().catch(() => {});
+  const raw = db.collection<{ _id: string }>(collectionName);
+  const prune = async (keep: string[]): Promise<void> => {
+    await raw.deleteMany({ _id: { $nin: keep } });
+  };
+
+  if (spec.family === 'floor') {
+    const sessions = db.collection<FloorDocument>(collectionName);
+    const ops = floorOps(sessions, spec.ttl);
+    return { ...spec, counter, ops, store: new FloorStore(ops, sessions), prune, close: () => client.close() };
+  }
+
+  if (spec.family === 'ours') {
+    const store = createStore(db, null, {
+      CollectionName: collectionName,
+      TimeToLive: spec.ttl ? TTL_SECONDS : 0,
+      Filter: spec.filter ?? false,
+      TouchInterval: spec.touchInterval ?? 0,
+    });
+    await store.ready();
+    const ops: SessionOps = {
+      get: (sid) => store.get(sid),
+      set: async (sid, session) => {
+        await store.set(sid, session);
+      },
+      touch: (sid, session) => store.touch(sid, session),
+    };
+    const close = async (): Promise<void> => {
+      await store.close();
+      await client.close();
+    };
+    return { ...spec, counter, ops, store, prune, close };
+  }
+
+  // 'disabled': FerretDB refuses the TTL index 'native' asks for, and an 'interval' sweep
+  // would add deletes to its timings that the floor does not pay.
+  const store = MongoStore.create({
+    client,
+    dbName: DB_NAME,
+    collectionName,
+    ...(spec.ttl ? { ttl: TTL_SECONDS } : {}),
+    autoRemove: 'disabled',
+    stringify: false,
+  });
+  await store.collectionP;
+  const ops: SessionOps = {
+    get: async (sid) => (await call<SessionData | null>((cb) => store.get(sid, cb))) ?? null,
+    set: async (sid, session) => {
+      await call((cb) => store.set(sid, session, cb));
+    },
+    touch: async (sid, session) => {
+      await call((cb) => store.touch(sid, session, cb));
+    },
+  };
+  // connect-mongo's close() closes the client it was given.
+  return { ...spec, counter, ops, store, prune, close: () => store.close() };
+}

@@ -1,0 +1,138 @@
+import { CONNECT_MONGO, FLOOR, OURS, OURS_FILTER, OURS_TOUCH_60 } from './contenders';
+import type { Kind } from './workloads';
+import { KINDS, type BatchResult } from './workloads';
+import { percentile, spread } from './stats';
+
+/* Accumulates batches into cells (one workload x one contender) and prints the results. */
+
+export type Level = 'store' | 'http';
+
+export interface Group {
+  level: Level;
+  kind: Kind;
+  ttl: boolean;
+  concurrency: number;
+}
+
+export interface Cell {
+  ops: number;
+  ms: number;
+  latencies: number[];
+  commands: number;
+  writes: number;
+  errors: number;
+  firstError?: string;
+  /** ops/s of each round, to show how far rounds landed apart. */
+  rounds: number[];
+}
+
+export const groupKey = (g: Group): string => `${g.level}|${g.kind}|${g.ttl}|${g.concurrency}`;
+
+export class Results {
+  private readonly cells = new Map<string, Cell>();
+
+  add(group: Group, contender: string, batch: BatchResult): void {
+    const key = `${groupKey(group)}|${contender}`;
+    let cell = this.cells.get(key);
+    if (!cell) this.cells.set(key, (cell = { ops: 0, ms: 0, latencies: [], commands: 0, writes: 0, errors: 0, rounds: [] }));
+    cell.ops += batch.ops;
+    cell.ms += batch.ms;
+    for (let i = 0; i < batch.latencies.length; i++) cell.latencies.push(batch.latencies[i]!);
+    cell.commands += batch.commands;
+    cell.writes += batch.writes;
+    cell.errors += batch.errors;
+    cell.firstError ??= batch.firstError;
+    cell.rounds.push((batch.ops * 1000) / batch.ms);
+  }
+
+  get(group: Group, contender: string): Cell | undefined {
+    return this.cells.get(`${groupKey(group)}|${contender}`);
+  }
+
+  rate(group: Group, contender: string): number {
+    const cell = this.get(group, contender);
+    return cell ? (cell.ops * 1000) / cell.ms : NaN;
+  }
+}
+
+const LEVEL_LABEL: Record<Level, string> = { store: 'store API', http: 'HTTP (express + express-session, autocannon)' };
+const kindLabel = (kind: Kind): string => KINDS.find((k) => k.kind === kind)!.label;
+const ttlLabel = (ttl: boolean, seconds: number): string => (ttl ? `TimeToLive ${seconds} s` : 'TimeToLive off');
+
+export function groupTitle(g: Group, ttlSeconds: number): string {
+  return `${LEVEL_LABEL[g.level]} | ${kindLabel(g.kind)} | ${ttlLabel(g.ttl, ttlSeconds)} | concurrency ${g.concurrency}`;
+}
+
+const fixed = (n: number, digits: number): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+export function printTable(groups: Group[], contendersOf: (g: Group) => string[], results: Results, ttlSeconds: number): void {
+  const head = ['contender', 'ops/s', 'p50 ms', 'p99 ms', 'trips/op', 'writes/op', 'x floor', 'x c-mongo', 'rounds +-'];
+  const widths = [30, 8, 8, 8, 9, 10, 8, 10, 10];
+  const line = (cols: string[]): string => cols.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' ');
+  const errors: string[] = [];
+  for (const g of groups) {
+    console.log(`\n${groupTitle(g, ttlSeconds)}`);
+    console.log(line(head));
+    const floor = results.rate(g, FLOOR);
+    const cm = results.rate(g, CONNECT_MONGO);
+    for (const name of contendersOf(g)) {
+      const cell = results.get(g, name);
+      if (!cell) continue;
+      const rate = (cell.ops * 1000) / cell.ms;
+      console.log(
+        line([
+          name,
+          fixed(rate, 0),
+          fixed(percentile(cell.latencies, 50), 2),
+          fixed(percentile(cell.latencies, 99), 2),
+          fixed(cell.commands / cell.ops, 2),
+          fixed(cell.writes / cell.ops, 2),
+          fixed(rate / floor, 2),
+          fixed(rate / cm, 2),
+          `${fixed(spread(cell.rounds) * 50, 0)}%`,
+        ]),
+      );
+      if (cell.errors) errors.push(`${groupTitle(g, ttlSeconds)} / ${name}: ${cell.errors} errors, first: ${cell.firstError}`);
+    }
+  }
+  console.log('\nrounds +-: half the spread (max - min) / mean of the per-round ops/s of that row.');
+  if (errors.length) console.log(`\nERRORS:\n${errors.join('\n')}`);
+  else console.log('No operation or request failed.');
+}
+
+const pct = (n: number): string => `${fixed(n * 100, 0)}%`;
+
+/** The targets, checked against the rows they concern. */
+export function printTargets(groups: Group[], results: Results, ttlSeconds: number): void {
+  console.log('\nTargets');
+  const check = (title: string, rows: { g: Group; value: number }[], ok: (v: number) => boolean, show: (v: number) => string): void => {
+    const misses = rows.filter((r) => !ok(r.value));
+    const values = rows.map((r) => r.value).filter(Number.isFinite);
+    console.log(`  ${misses.length ? 'MISSED' : 'met   '} ${title}: range ${show(Math.min(...values))} .. ${show(Math.max(...values))}`);
+    for (const r of misses) console.log(`           ${show(r.value)} at ${groupTitle(r.g, ttlSeconds)}`);
+  };
+  const ratio = (v: number): string => `${fixed(v, 2)}x`;
+  const rows = (name: string, against: string, which = groups) => which.map((g) => ({ g, value: results.rate(g, name) / results.rate(g, against) }));
+  check('this store >= 0.9x the floor, every workload', rows(OURS, FLOOR), (v) => v >= 0.9, ratio);
+  check('this store, Filter >= 0.9x the floor, every workload', rows(OURS_FILTER, FLOOR), (v) => v >= 0.9, ratio);
+  const ttlGroups = groups.filter((g) => g.ttl);
+  check('this store, TouchInterval 60 >= 0.9x the floor, every workload', rows(OURS_TOUCH_60, FLOOR, ttlGroups), (v) => v >= 0.9, ratio);
+  check('this store >= 1.0x connect-mongo, every workload', rows(OURS, CONNECT_MONGO), (v) => v >= 1, ratio);
+  check('this store, TouchInterval 60 >= 1.0x connect-mongo, every TimeToLive workload', rows(OURS_TOUCH_60, CONNECT_MONGO, ttlGroups), (v) => v >= 1, ratio);
+  const readTtl = groups.filter((g) => g.ttl && g.kind === 'read-mostly');
+  check('this store >= 1.5x connect-mongo, read-mostly with TimeToLive', rows(OURS, CONNECT_MONGO, readTtl), (v) => v >= 1.5, ratio);
+  check('this store, TouchInterval 60 >= 1.5x connect-mongo, read-mostly with TimeToLive', rows(OURS_TOUCH_60, CONNECT_MONGO, readTtl), (v) => v >= 1.5, ratio);
+  // Cost = time per operation with Filter over without, minus one.
+  const filterCost = groups.map((g) => ({ g, value: results.rate(g, OURS) / results.rate(g, OURS_FILTER) - 1 }));
+  check('Filter costs <= 20% over no Filter (time per operation)', filterCost, (v) => v <= 0.2, pct);
+
+  console.log('\nTouchInterval 60 vs 0, read-mostly with TimeToLive on: writes per operation');
+  for (const g of readTtl) {
+    const w0 = results.get(g, OURS);
+    const w60 = results.get(g, OURS_TOUCH_60);
+    if (!w0 || !w60) continue;
+    const per0 = w0.writes / w0.ops;
+    const per60 = w60.writes / w60.ops;
+    console.log(`  ${groupTitle(g, ttlSeconds)}: ${fixed(per0, 3)} -> ${fixed(per60, 3)} writes/op, ${pct(1 - per60 / per0)} fewer`);
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * `npm run bench`: builds the package, then measures in one process, against one server:
+ * the floor (raw driver), this store, and connect-mongo 6, through their store APIs and
+ * through full express + express-session request cycles over loopback HTTP.
+ *
+ * Environment:
+ *   MONGODB_URI        server to use; unset: start FerretDB v1 on SQLite (ferretdb/)
+ *   BENCH_QUICK=1      smoke run of about a minute (2 rounds of 40 operations)
+ *   BENCH_ROUNDS       rounds (default 4); each round runs every contender once per workload
+ *   BENCH_OPS          operations (store API) or requests (HTTP) per contender per round (default 200)
+ *   BENCH_CONCURRENCY  comma-separated concurrency levels (default 1,32)
+ *
+ * Contenders are interleaved round by round, in an order rotated every round, so that
+ * drift of the machine or server hits all of them alike. Scale and memory: bench/scale.ts.
+ */
+import type { SessionData } from 'express-session';
+import { BSON, MongoClient } from 'mongodb';
+import { contenderSpecs, DB_NAME, openContender, TTL_SECONDS, type Contender } from './contenders';
+import { startApp, type BenchApp } from './http-app';
+import { typicalSession } from './payload';
+import { printTable, printTargets, Results, type Group } from './report';
+import { describeMachine, describeServer, startServer } from './server';
+import { envNumber, msSince, now } from './stats';
+import { KINDS, runHttpBatch, runStoreBatch, type BatchResult } from './workloads';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const ROUNDS = envNumber('BENCH_ROUNDS', QUICK ? 2 : 4);
+const OPS = envNumber('BENCH_OPS', QUICK ? 40 : 200);
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,32').split(',').map(Number);
+/** Sessions seeded per collection for read and write traffic: enough for 32 at a time to touch different ones. */
+const POOL = 64;
+const WARMUP_OPS = QUICK ? 32 : 64;
+
+const log = (message: string): void => void process.stderr.write(`${message}\n`);
+
+interface Entry {
+  contender: Contender;
+  app: BenchApp;
+  /** Sessions a prune keeps: the pool and the app's login session. */
+  keep: string[];
+}
+
+async function main(): Promise<void> {
+  if (CONCURRENCY.some((c) => !Number.isInteger(c) || c < 1 || c > OPS)) throw new RangeError('BENCH_CONCURRENCY: whole numbers from 1 to BENCH_OPS');
+  const started = now();
+  const server = await startServer();
+  const admin = new MongoClient(server.uri);
+  const entries = new Map<boolean, Entry[]>();
+  try {
+    await admin.connect();
+    console.log(`express-session-mongodb benchmark, ${new Date().toISOString()}`);
+    console.log(`Server: ${await describeServer(admin, server)}`);
+    console.log(`Machine: ${describeMachine()}`);
+    console.log(
+      `Run: ${ROUNDS} rounds x ${OPS} operations per contender and workload, concurrency ${CONCURRENCY.join(' and ')}, ` +
+        `${POOL} sessions per collection for read/write traffic, session ${BSON.calculateObjectSize(typicalSession())} bytes as BSON`,
+    );
+
+    const pool = Array.from({ length: POOL }, (_, i) => `pool-${String(i).padStart(3, '0')}`);
+    let serial = 0;
+    for (const ttl of [false, true]) {
+      const list: Entry[] = [];
+      for (const spec of contenderSpecs(ttl)) {
+        const contender = await openContender(server.uri, spec, `bench_${serial++}`);
+        for (const sid of pool) await contender.ops.set(sid, typicalSession() as unknown as SessionData);
+        const app = await startApp(contender.store);
+        list.push({ contender, app, keep: [...pool, app.sid] });
+      }
+      entries.set(ttl, list);
+    }
+
+    const groups: Group[] = [];
+    for (const level of ['store', 'http'] as const)
+      for (const { kind } of KINDS)
+        for (const ttl of [false, true])
+          for (const concurrency of CONCURRENCY) groups.push({ level, kind, ttl, concurrency });
+
+    let batch = 0;
+    const runBatch = async (g: Group, entry: Entry, amount: number): Promise<BatchResult> => {
+      const id = batch++;
+      const result =
+        g.level === 'store'
+          ? await runStoreBatch(entry.contender, g.kind, g.concurrency, amount, g.kind === 'new' ? (k) => `new-${id}-${k}` : (k) => pool[k % POOL]!)
+          : await runHttpBatch(entry.contender, entry.app, g.kind, g.concurrency, amount);
+      // New sessions would otherwise pile up, and FerretDB's lookups slow with every row.
+      if (g.kind === 'new') await entry.contender.prune(entry.keep);
+      return result;
+    };
+
+    log('warming up...');
+    for (const g of groups) for (const entry of entries.get(g.ttl)!) await runBatch(g, entry, Math.max(WARMUP_OPS, g.concurrency));
+
+    const results = new Results();
+    for (let round = 0; round < ROUNDS; round++) {
+      const t0 = now();
+      for (const [index, g] of groups.entries()) {
+        const list = entries.get(g.ttl)!;
+        const shift = (round + index) % list.length;
+        for (const entry of [...list.slice(shift), ...list.slice(0, shift)]) {
+          results.add(g, entry.contender.label, await runBatch(g, entry, OPS));
+        }
+      }
+      log(`round ${round + 1}/${ROUNDS} took ${(msSince(t0) / 1000).toFixed(0)} s`);
+    }
+
+    const labelsOf = (g: Group): string[] => entries.get(g.ttl)!.map((e) => e.contender.label);
+    printTable(groups, labelsOf, results, TTL_SECONDS);
+    printTargets(groups, results, TTL_SECONDS);
+    console.log(`\nTotal time (setup, warm-up, ${ROUNDS} rounds): ${(msSince(started) / 1000).toFixed(0)} s`);
+  } finally {
+    for (const list of entries.values()) {
+      for (const { contender, app } of list) {
+        await app.close();
+        await contender.close();
+      }
+    }
+    if (!server.ours) await admin.db(DB_NAME).dropDatabase().catch(() => {});
+    await admin.close();
+    await server.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
