@@ -26,10 +26,12 @@ async function main() {
 
       app.get('/', (req, res) => {
         req.session.views = (req.session.views || 0) + 1;
-        res.type('html').send(
-          `<p>Session <code>${req.sessionID}</code> has seen this page ${req.session.views} time(s).</p>` +
-            '<p><a href="/">again</a> · <a href="/logout">log out</a></p>',
-        );
+        res
+          .type('html')
+          .send(
+            `<p>Session <code>${req.sessionID}</code> has seen this page ${req.session.views} time(s).</p>` +
+              '<p><a href="/">again</a> · <a href="/logout">log out</a></p>',
+          );
       });
       app.get('/logout', (req, res, next) => {
         req.session.destroy((error) => (error ? next(error) : res.redirect('/')));
@@ -40,7 +42,12 @@ async function main() {
 
       const stop = () => {
         http.close();
-        sessionStore.close(() => client.close().then(() => server && server.stop()).then(() => process.exit(0)));
+        sessionStore.close(() =>
+          client
+            .close()
+            .then(() => server && server.stop())
+            .then(() => process.exit(0)),
+        );
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

@@ -117,7 +117,7 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
   function toSession(ctx: Context, doc: SessionDocument): SessionData {
     const data = ctx.settings.filter ? unescapeData(doc.Data, doc.FilterVersion !== FILTER_VERSION) : doc.Data;
     if (typeof data !== 'object' || data === null) {
-      throw new TypeError("A stored session has no session object in Data");
+      throw new TypeError('A stored session has no session object in Data');
     }
     return data as SessionData;
   }
@@ -236,7 +236,16 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
 
   /** A public method: retried over passing refusals, bounded by OperationTimeoutMS, with a callback or a promise. */
   function method<A extends unknown[], T>(name: string, run: (...args: A) => Promise<T>, arity: number) {
-    return callbackOrPromise(name, (...args: A) => withTimeout(retryTransient(() => run(...args)), timeoutMs, `Session store ${name}`), arity);
+    return callbackOrPromise(
+      name,
+      (...args: A) =>
+        withTimeout(
+          retryTransient(() => run(...args)),
+          timeoutMs,
+          `Session store ${name}`,
+        ),
+      arity,
+    );
   }
 
   Object.assign(store, {
@@ -253,6 +262,10 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     ready: () => withTimeout(context(), timeoutMs, 'Session store ready').then(() => store),
   });
 
-  if (callback) settle(withTimeout(preparing, timeoutMs, 'createStore').then(() => store), callback);
+  if (callback)
+    settle(
+      withTimeout(preparing, timeoutMs, 'createStore').then(() => store),
+      callback,
+    );
   return store;
 }

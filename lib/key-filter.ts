@@ -93,7 +93,8 @@ function walk(root: unknown, how: Walk, shape?: Shape): unknown {
     return typeof root === 'object' && root !== null ? how.leaf(root) : root;
   }
   const onPath = new Set<object>();
-  const copyOf = (source: object): Record<string, unknown> | null => (!how.copy ? null : ((Array.isArray(source) ? [] : {}) as Record<string, unknown>));
+  const copyOf = (source: object): Record<string, unknown> | null =>
+    !how.copy ? null : ((Array.isArray(source) ? [] : {}) as Record<string, unknown>);
   type Frame = { source: Record<string, unknown>; copy: Record<string, unknown> | null; array: boolean; names: string[]; next: number };
   const frame = (source: object, copy: Record<string, unknown> | null): Frame => {
     onPath.add(source);
@@ -169,7 +170,9 @@ export function checkData(data: unknown, shape?: Shape): void {
 /** Duck-typed: the caller's driver may carry its own copy of bson. */
 function isPlainBinary(value: object): value is { buffer: Uint8Array; position: number } {
   const binary = value as { _bsontype?: unknown; sub_type?: unknown; buffer?: unknown; position?: unknown };
-  return binary._bsontype === 'Binary' && binary.sub_type === 0 && binary.buffer instanceof Uint8Array && typeof binary.position === 'number';
+  return (
+    binary._bsontype === 'Binary' && binary.sub_type === 0 && binary.buffer instanceof Uint8Array && typeof binary.position === 'number'
+  );
 }
 
 function isPlain(value: object): boolean {

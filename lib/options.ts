@@ -66,7 +66,9 @@ export function readOptions(input: unknown): Settings {
     throw new RangeError(`Option TouchInterval must be a whole number of seconds >= 0, got ${touchInterval}`);
   }
   if (timeToLive > 0 && touchInterval >= timeToLive) {
-    throw new RangeError(`Option TouchInterval (${touchInterval}) must be shorter than TimeToLive (${timeToLive}), or sessions expire while in use`);
+    throw new RangeError(
+      `Option TouchInterval (${touchInterval}) must be shorter than TimeToLive (${timeToLive}), or sessions expire while in use`,
+    );
   }
 
   const deleteFlags = optionalBoolean(options, 'DeleteFlags');

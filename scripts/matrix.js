@@ -22,7 +22,12 @@ function combinations() {
   for (const [name, versions] of Object.entries(axes)) {
     all = all.flatMap((combo) => versions.map((version) => [...combo, [name, version]]));
   }
-  return all.map((combo) => combo.filter(([name, version]) => name !== version).map((pair) => pair.join('=')).join(','));
+  return all.map((combo) =>
+    combo
+      .filter(([name, version]) => name !== version)
+      .map((pair) => pair.join('='))
+      .join(','),
+  );
 }
 
 function version(alias) {
@@ -30,7 +35,12 @@ function version(alias) {
 }
 
 function label(matrix) {
-  const chosen = Object.fromEntries(matrix.split(',').filter(Boolean).map((pair) => pair.split('=')));
+  const chosen = Object.fromEntries(
+    matrix
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => pair.split('=')),
+  );
   return Object.keys(axes)
     .map((name) => `${name}@${version(chosen[name] || name)}`)
     .join(' ');
@@ -59,7 +69,9 @@ async function main() {
       const matrix = queue.shift();
       const result = await run(matrix);
       const ok = result.code === 0 && result.passing > 0;
-      console.log(`${ok ? 'ok  ' : 'FAIL'} ${label(matrix)}: ${result.passing} passing, ${result.failing} failing, ${result.pending} pending`);
+      console.log(
+        `${ok ? 'ok  ' : 'FAIL'} ${label(matrix)}: ${result.passing} passing, ${result.failing} failing, ${result.pending} pending`,
+      );
       if (!ok) console.log(result.output);
       results.push({ ...result, ok });
     }

@@ -48,7 +48,10 @@ createStore(
       console.log(`figures ${JSON.stringify({ unhandledRejections, disconnects, connects })}`);
       server.closeAllConnections();
       server.close();
-      void store!.close().then(() => client.close()).then(() => process.exit(0));
+      void store!
+        .close()
+        .then(() => client.close())
+        .then(() => process.exit(0));
     });
   },
   { TimeToLive: 3600, OperationTimeoutMS: 2_000 },

@@ -89,7 +89,9 @@ describe('load with the server killed and restarted midway', function () {
             headers: cookies[index] ? { cookie: cookies[index]! } : {},
             signal: AbortSignal.timeout(10_000),
           });
-          const setCookie = response.headers.getSetCookie().find((line) => line.startsWith(`${COOKIE}=`) || line.startsWith('connect.sid='));
+          const setCookie = response.headers
+            .getSetCookie()
+            .find((line) => line.startsWith(`${COOKIE}=`) || line.startsWith('connect.sid='));
           if (setCookie) cookies[index] = setCookie.split(';')[0];
           const body = (await response.json()) as { id?: string; n?: number };
           if (response.status !== 200 || !body.id || body.n === undefined) {

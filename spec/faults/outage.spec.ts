@@ -56,7 +56,10 @@ describe('outages (the test kills and restarts its own server)', function () {
         new Promise((resolve, reject) => createStore(nowhere, (err, s) => (err ? reject(err) : resolve(s)), { OperationTimeoutMS: 400 })),
       );
       expect(outcome.ok).to.equal(false);
-      expect(outcome.error).to.be.instanceOf(Error).with.property('message').that.matches(/within 400 ms/);
+      expect(outcome.error)
+        .to.be.instanceOf(Error)
+        .with.property('message')
+        .that.matches(/within 400 ms/);
       expect(outcome.ms).to.be.within(350, 1_000);
     } finally {
       await nowhere.close();

@@ -148,7 +148,10 @@ describe('createStore', () => {
       createStore(handle as never, callback);
       await sleep(20);
       expect(callback.calledOnce).to.equal(true);
-      expect(callback.firstCall.args[0]).to.be.instanceOf(TypeError).with.property('message').that.matches(/Db or MongoClient/);
+      expect(callback.firstCall.args[0])
+        .to.be.instanceOf(TypeError)
+        .with.property('message')
+        .that.matches(/Db or MongoClient/);
     });
   }
 });

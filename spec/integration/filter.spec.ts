@@ -8,12 +8,13 @@ describe('Filter', () => {
     const db = freshDb();
     const store = await openStore(db, { Filter: true });
     const session = sessionWith({
-      'a.b.c': { '$x$y': [{ 'n\0u\0l': 1, 'dot-': 'dol-', '*-': ['nul-'] }] },
+      'a.b.c': { $x$y: [{ 'n\0u\0l': 1, 'dot-': 'dol-', '*-': ['nul-'] }] },
       'Test.Testdot-*-dot*-': { '$b\0c': [1, 2, { 'x.y': null }] },
       plain: 'value.with.dots',
     });
     await store.set('f', session);
     const raw = await db.collection('Sessions').findOne({ _id: 'f' as never });
+    // eslint-disable-next-line no-control-regex -- \0 in a name is exactly what is checked
     expect(JSON.stringify(raw?.Data)).not.to.match(/"[^"]*[.$\u0000][^"]*":/);
     expect(await store.get('f')).to.deep.equal(session);
   });
@@ -21,7 +22,10 @@ describe('Filter', () => {
   it('keeps Date, ObjectId, Binary and Buffer values through the server', async () => {
     const store = await openStore(freshDb(), { Filter: true });
     const id = new ObjectId();
-    await store.set('typed', sessionWith({ 'when.': new Date(86_400_000), id, bin: new Binary(Buffer.from('bytes'), 0x80), buf: Buffer.from('raw') }));
+    await store.set(
+      'typed',
+      sessionWith({ 'when.': new Date(86_400_000), id, bin: new Binary(Buffer.from('bytes'), 0x80), buf: Buffer.from('raw') }),
+    );
     const back = (await store.get('typed')) as unknown as Record<string, unknown>;
     expect(back['when.']).to.be.instanceOf(Date).and.deep.equal(new Date(86_400_000));
     expect(back.id).to.be.instanceOf(ObjectId);
@@ -45,7 +49,9 @@ describe('Filter', () => {
     it(`stored __proto__ and constructor names cannot pollute prototypes (Filter ${Filter})`, async () => {
       const db = freshDb();
       const store = await openStore(db, { Filter });
-      const hostile = JSON.parse('{"cookie": {"path": "/"}, "__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}}');
+      const hostile = JSON.parse(
+        '{"cookie": {"path": "/"}, "__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}}',
+      );
       await db.collection('Sessions').insertOne({ _id: 'evil' as never, SessionID: 'evil', Data: hostile });
       const back = (await store.get('evil')) as unknown as Record<string, unknown>;
       expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
@@ -59,7 +65,10 @@ describe('Filter', () => {
     await store.set('intact', sessionWith({ n: 1 }));
     for (const name of ['a.b', '$where', 'bad\0name']) {
       const err = await store.set('intact', sessionWith({ deep: [{ [name]: 1 }] })).catch((e: unknown) => e);
-      expect(err, JSON.stringify(name)).to.be.instanceOf(TypeError).with.property('message').that.matches(/Filter option/);
+      expect(err, JSON.stringify(name))
+        .to.be.instanceOf(TypeError)
+        .with.property('message')
+        .that.matches(/Filter option/);
     }
     expect(await store.get('intact')).to.deep.equal(sessionWith({ n: 1 }));
   });

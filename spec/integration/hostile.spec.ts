@@ -57,7 +57,10 @@ describe('hostile and malformed input', () => {
           ]) {
             const outcome = await callback(run);
             expect(outcome.calls).to.equal(1);
-            expect(outcome.err).to.be.instanceOf(Error).with.property('message').that.matches(/Session ID/);
+            expect(outcome.err)
+              .to.be.instanceOf(Error)
+              .with.property('message')
+              .that.matches(/Session ID/);
           }
         });
       }
@@ -97,7 +100,7 @@ describe('hostile and malformed input', () => {
         });
       }
 
-      it('stores sessions nested up to MongoDB\'s limit and refuses one level more before sending', async () => {
+      it("stores sessions nested up to MongoDB's limit and refuses one level more before sending", async () => {
         const nested = (levels: number): Record<string, unknown> => {
           let data: Record<string, unknown> = { cookie: {} }; // the root and cookie: 2 levels
           for (let i = 2; i < levels; i++) data = { cookie: {}, n: data };
@@ -106,7 +109,10 @@ describe('hostile and malformed input', () => {
         await store.set('deep', nested(99) as never);
         expect(await store.get('deep')).to.deep.equal(nested(99));
         const err = await store.set('deep', nested(100) as never).catch((e: unknown) => e);
-        expect(err).to.be.instanceOf(RangeError).with.property('message').that.matches(/100 levels deep/);
+        expect(err)
+          .to.be.instanceOf(RangeError)
+          .with.property('message')
+          .that.matches(/100 levels deep/);
       });
 
       it('stores functions, symbols, undefined and BigInt as documented', async () => {

@@ -67,7 +67,9 @@ describe('a fleet upgraded one process at a time', () => {
     const store = await openStore(db, { Filter: true, TimeToLive: 60 });
     await store.set('shared', sessionWith({ 'user.name': 'ann', $role: 'admin' }));
 
-    expect(await v1Get(sessions, 'shared', { filter: true, timeToLive: 60 })).to.deep.equal(sessionWith({ 'user.name': 'ann', $role: 'admin' }));
+    expect(await v1Get(sessions, 'shared', { filter: true, timeToLive: 60 })).to.deep.equal(
+      sessionWith({ 'user.name': 'ann', $role: 'admin' }),
+    );
     await v1Set(sessions, 'shared', sessionWith({ 'user.name': 'bob' }), { filter: true, timeToLive: 60 });
     expect(await sessions.countDocuments({ SessionID: 'shared' })).to.equal(1);
     expect(await store.get('shared')).to.deep.equal(sessionWith({ 'user.name': 'bob' }));

@@ -36,7 +36,9 @@ describe('lookup by session ID', () => {
         try {
           const store = await openStore(db, { IndexSessionID, TimeToLive, DeleteFlags: true });
           const sessions = db.collection('Sessions');
-          await sessions.insertMany(Array.from({ length: 200 }, (_, i) => ({ _id: `filler-${i}`, SessionID: `filler-${i}`, Data: {} })) as never);
+          await sessions.insertMany(
+            Array.from({ length: 200 }, (_, i) => ({ _id: `filler-${i}`, SessionID: `filler-${i}`, Data: {} })) as never,
+          );
           commands.length = 0;
           await store.set('target', sessionWith({ n: 1 }));
           await store.get('target');

@@ -13,7 +13,7 @@ function node(args: string[], input?: string): string {
     return execFileSync(process.execPath, args, { cwd: ROOT, input, encoding: 'utf8', env: { ...process.env, MONGODB_URI: serverUri() } });
   } catch (err) {
     const { stdout, stderr } = err as { stdout?: string; stderr?: string };
-    throw new Error(`${(err as Error).message}\n${stdout ?? ''}${stderr ?? ''}`);
+    throw new Error(`${(err as Error).message}\n${stdout ?? ''}${stderr ?? ''}`, { cause: err });
   }
 }
 
@@ -75,7 +75,19 @@ void [store, got];
     fs.writeFileSync(path.join(SCRATCH, 'consumer.cts'), cjs);
     fs.writeFileSync(path.join(SCRATCH, 'consumer.mts'), esm);
     const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const args = ['--ignoreConfig', '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--esModuleInterop', '--skipLibCheck', '--types', 'node'];
+    const args = [
+      '--ignoreConfig',
+      '--noEmit',
+      '--strict',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--esModuleInterop',
+      '--skipLibCheck',
+      '--types',
+      'node',
+    ];
     node([tsc, ...args, path.join(SCRATCH, 'consumer.cts'), path.join(SCRATCH, 'consumer.mts')]);
   });
 });

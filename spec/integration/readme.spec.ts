@@ -19,7 +19,10 @@ describe('README', () => {
   it('gives exactly two set-up commands for a fresh machine: npm start and npm test', () => {
     const section = /## Set up on a fresh machine([\s\S]*?)\n## /.exec(README)?.[1] ?? '';
     const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
-    const commands = block.split('\n').map((line) => line.replace(/#.*/, '').trim()).filter(Boolean);
+    const commands = block
+      .split('\n')
+      .map((line) => line.replace(/#.*/, '').trim())
+      .filter(Boolean);
     expect(commands).to.deep.equal(['npm start', 'npm test']);
   });
 

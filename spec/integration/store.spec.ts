@@ -160,7 +160,10 @@ describe('store methods', () => {
     await store.set('keep', sessionWith({ n: 1 }));
     for (const bad of [null, 'text', 5, [1, 2]]) {
       const err = await store.set('keep', bad as never).catch((e: unknown) => e);
-      expect(err).to.be.instanceOf(TypeError).with.property('message').that.matches(/Session must be an object/);
+      expect(err)
+        .to.be.instanceOf(TypeError)
+        .with.property('message')
+        .that.matches(/Session must be an object/);
     }
     expect(await store.get('keep')).to.deep.include({ n: 1 });
   });
@@ -169,7 +172,10 @@ describe('store methods', () => {
     const [err] = await call<void>((cb) => store.close(cb));
     expect(err).to.equal(null);
     const after = await store.get('x').catch((e: unknown) => e);
-    expect(after).to.be.instanceOf(Error).with.property('message').that.matches(/closed/);
+    expect(after)
+      .to.be.instanceOf(Error)
+      .with.property('message')
+      .that.matches(/closed/);
     expect(await db.command({ ping: 1 })).to.have.property('ok', 1);
   });
 
@@ -228,4 +234,3 @@ describe('store methods', () => {
     }
   });
 });
-

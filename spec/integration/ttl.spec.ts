@@ -22,9 +22,16 @@ async function age(db: Db, sid: string, seconds: number): Promise<void> {
 /** Makes the server refuse TTL indexes as FerretDB v1 does (code 238), on servers that accept them. */
 function refuseTtlIndexes(): sinon.SinonStub {
   const stub = sinon.stub(Collection.prototype, 'createIndex');
-  stub.withArgs(sinon.match.any, sinon.match.has('expireAfterSeconds')).rejects(
-    new MongoServerError({ ok: 0, code: 238, codeName: 'NotImplemented', errmsg: 'Index option "expireAfterSeconds" is not implemented yet' }),
-  );
+  stub
+    .withArgs(sinon.match.any, sinon.match.has('expireAfterSeconds'))
+    .rejects(
+      new MongoServerError({
+        ok: 0,
+        code: 238,
+        codeName: 'NotImplemented',
+        errmsg: 'Index option "expireAfterSeconds" is not implemented yet',
+      }),
+    );
   stub.callThrough();
   return stub;
 }
@@ -108,7 +115,9 @@ describe('TimeToLive', () => {
       expect(await db.collection('Sessions').countDocuments({ SessionID: 'idle' })).to.equal(0);
 
       await store.close();
-      await db.collection('Sessions').insertOne({ _id: 'after-close' as never, SessionID: 'after-close', Data: {}, LastAccessed: new Date(0) });
+      await db
+        .collection('Sessions')
+        .insertOne({ _id: 'after-close' as never, SessionID: 'after-close', Data: {}, LastAccessed: new Date(0) });
       await sleep(2_200);
       expect(await db.collection('Sessions').countDocuments({ SessionID: 'after-close' })).to.equal(1);
     });
@@ -137,11 +146,16 @@ describe('TimeToLive', () => {
   // FerretDB cannot hold a TTL index, so these two replay the answers MongoDB gives.
   it('on an IndexOptionsConflict, changes the TTL with collMod', async () => {
     const db = freshDb();
-    sinon.stub(Collection.prototype, 'createIndex').rejects(new MongoServerError({ ok: 0, code: 85, codeName: 'IndexOptionsConflict', errmsg: 'exists with different options' }));
+    sinon
+      .stub(Collection.prototype, 'createIndex')
+      .rejects(new MongoServerError({ ok: 0, code: 85, codeName: 'IndexOptionsConflict', errmsg: 'exists with different options' }));
     const command = sinon.stub(db, 'command').resolves({ ok: 1 });
     await openStore(db, { TimeToLive: 90 });
     expect(command.calledOnce).to.equal(true);
-    expect(command.firstCall.args[0]).to.deep.equal({ collMod: 'Sessions', index: { keyPattern: { LastAccessed: 1 }, expireAfterSeconds: 90 } });
+    expect(command.firstCall.args[0]).to.deep.equal({
+      collMod: 'Sessions',
+      index: { keyPattern: { LastAccessed: 1 }, expireAfterSeconds: 90 },
+    });
   });
 
   it('with TimeToLive 0, drops a TTL index left by an earlier run', async () => {

@@ -94,7 +94,9 @@ describe('key filter', () => {
   });
 
   it('cannot pollute prototypes through __proto__ or constructor', () => {
-    const hostile = JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}, "a": {"__proto__": {"x": 1}}}');
+    const hostile = JSON.parse(
+      '{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}, "a": {"__proto__": {"x": 1}}}',
+    );
     const back = unescapeData(escapeData(hostile), false) as unknown as Record<string, unknown>;
     expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
     expect(Object.getPrototypeOf(back)).to.equal(Object.prototype);

@@ -3,15 +3,41 @@ import { readOptions } from '../../lib/options';
 
 describe('options', () => {
   it('defaults as 1.x when omitted', () => {
-    const expected = { collectionName: 'Sessions', timeToLive: 0, indexSessionId: false, filter: false, deleteFlags: false, operationTimeoutMs: 10_000, touchInterval: 0 };
+    const expected = {
+      collectionName: 'Sessions',
+      timeToLive: 0,
+      indexSessionId: false,
+      filter: false,
+      deleteFlags: false,
+      operationTimeoutMs: 10_000,
+      touchInterval: 0,
+    };
     expect(readOptions(undefined)).to.deep.equal(expected);
     expect(readOptions({})).to.deep.equal(expected);
   });
 
   it('reads every 1.x option and ignores unknown keys', () => {
     expect(
-      readOptions({ CollectionName: 'S', TimeToLive: 60, IndexSessionID: true, Filter: true, DeleteFlags: true, OperationTimeoutMS: 0, TouchInterval: 10, ConvertToUtf8: true, Other: 1 }),
-    ).to.deep.equal({ collectionName: 'S', timeToLive: 60, indexSessionId: true, filter: true, deleteFlags: true, operationTimeoutMs: 0, touchInterval: 10 });
+      readOptions({
+        CollectionName: 'S',
+        TimeToLive: 60,
+        IndexSessionID: true,
+        Filter: true,
+        DeleteFlags: true,
+        OperationTimeoutMS: 0,
+        TouchInterval: 10,
+        ConvertToUtf8: true,
+        Other: 1,
+      }),
+    ).to.deep.equal({
+      collectionName: 'S',
+      timeToLive: 60,
+      indexSessionId: true,
+      filter: true,
+      deleteFlags: true,
+      operationTimeoutMs: 0,
+      touchInterval: 10,
+    });
   });
 
   it('accepts the 1.x code spelling DeleteFlag', () => {

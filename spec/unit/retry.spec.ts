@@ -3,8 +3,7 @@ import { MongoNetworkError, MongoServerError } from 'mongodb';
 import sinon from 'sinon';
 import { isTransient, retryTransient } from '../../lib/retry';
 
-const busy = (): MongoServerError =>
-  new MongoServerError({ ok: 0, errmsg: '[collection.go:135] database is locked (5) (SQLITE_BUSY)' });
+const busy = (): MongoServerError => new MongoServerError({ ok: 0, errmsg: '[collection.go:135] database is locked (5) (SQLITE_BUSY)' });
 
 // Servers refuse these only under contention or failover, which no test can order up.
 describe('retries of passing refusals', () => {
