@@ -44,7 +44,8 @@ async function ensureCollection(db: Db, name: string): Promise<void> {
 
 async function prepare(db: Db, settings: Settings): Promise<Context> {
   await ensureCollection(db, settings.collectionName);
-  const sessions = db.collection<SessionDocument>(settings.collectionName);
+  // Read from the primary whatever the client prefers: the next request must see this one's session.
+  const sessions = db.collection<SessionDocument>(settings.collectionName, { readPreference: 'primary' });
   if (settings.indexSessionId) {
     await sessions.createIndex({ SessionID: 1 }, { unique: true, name: 'SessionID_1' });
   }

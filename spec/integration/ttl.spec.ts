@@ -22,16 +22,14 @@ async function age(db: Db, sid: string, seconds: number): Promise<void> {
 /** Makes the server refuse TTL indexes as FerretDB v1 does (code 238), on servers that accept them. */
 function refuseTtlIndexes(): sinon.SinonStub {
   const stub = sinon.stub(Collection.prototype, 'createIndex');
-  stub
-    .withArgs(sinon.match.any, sinon.match.has('expireAfterSeconds'))
-    .rejects(
-      new MongoServerError({
-        ok: 0,
-        code: 238,
-        codeName: 'NotImplemented',
-        errmsg: 'Index option "expireAfterSeconds" is not implemented yet',
-      }),
-    );
+  stub.withArgs(sinon.match.any, sinon.match.has('expireAfterSeconds')).rejects(
+    new MongoServerError({
+      ok: 0,
+      code: 238,
+      codeName: 'NotImplemented',
+      errmsg: 'Index option "expireAfterSeconds" is not implemented yet',
+    }),
+  );
   stub.callThrough();
   return stub;
 }
