@@ -1,7 +1,6 @@
-import createDebug from 'debug';
 import { Store } from 'express-session';
 import type { SessionData } from 'express-session';
-import type { Collection, Db } from 'mongodb';
+import type { Db } from 'mongodb';
 import type createStoreTypes from '../types';
 import { callbackOrPromise, checkCallback, settle, type Callback } from './callback';
 import { watchConnection } from './connection-events';
@@ -10,50 +9,16 @@ import { serverErrorCode, type SessionDocument } from './document';
 import { resolveDb } from './handle';
 import { checkDepth, explainWriteFailure } from './bson-limits';
 import { checkData, escapeData, FILTER_VERSION, unescapeData, type Shape } from './key-filter';
-import { detectLayout, type Layout } from './layout';
 import { DEFAULT_OPERATION_TIMEOUT_MS, readOptions, type Settings } from './options';
 import { checkSessionId } from './session-id';
 import { retryTransient } from './retry';
 import { withTimeout } from './timeout';
-import { touchThrottle, type TouchThrottle } from './touch-throttle';
-import { manageExpiry, type Expiry } from './ttl';
+import { prepare, type Context } from './setup';
 
 type SessionStore = createStoreTypes.SessionStore;
 type ListedSession = createStoreTypes.ListedSession;
 
-const debug = createDebug('express-session-mongodb');
-const NAMESPACE_EXISTS = 48;
 const DUPLICATE_KEY = 11000;
-
-interface Context {
-  settings: Settings;
-  sessions: Collection<SessionDocument>;
-  layout: Layout;
-  expiry: Expiry;
-  throttle: TouchThrottle;
-}
-
-async function ensureCollection(db: Db, name: string): Promise<void> {
-  try {
-    await db.createCollection(name);
-  } catch (err) {
-    // Some servers answer NamespaceExists where MongoDB answers ok.
-    if (serverErrorCode(err) !== NAMESPACE_EXISTS) throw err;
-  }
-}
-
-async function prepare(db: Db, settings: Settings): Promise<Context> {
-  await ensureCollection(db, settings.collectionName);
-  // Read from the primary whatever the client prefers: the next request must see this one's session.
-  const sessions = db.collection<SessionDocument>(settings.collectionName, { readPreference: 'primary' });
-  if (settings.indexSessionId) {
-    await sessions.createIndex({ SessionID: 1 }, { unique: true, name: 'SessionID_1' });
-  }
-  const layout = await detectLayout(sessions);
-  const expiry = await manageExpiry(db, sessions, settings.timeToLive);
-  debug('ready: collection %s, layout %s, expiry %s', settings.collectionName, layout.legacy ? '1.x (SessionID)' : '_id', expiry.mode);
-  return { settings, sessions, layout, expiry, throttle: touchThrottle(settings.touchInterval) };
-}
 
 function checkSession(session: unknown): SessionData {
   if (typeof session !== 'object' || session === null || Array.isArray(session)) {
