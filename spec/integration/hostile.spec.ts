@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import createDebug from 'debug';
+import sinon from 'sinon';
 import { MAX_SESSION_ID_LENGTH } from '../../lib/session-id';
 import { freshDb, isFerretDB } from '../support/server';
 import { openStore, sessionWith, sleep, type SessionStore } from '../support/store';
@@ -173,6 +174,21 @@ describe('hostile and malformed input', () => {
   });
 
   describe('what the store says', () => {
+    it('writes nothing to the console, even on errors and with DEBUG unset', async () => {
+      const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((name) => sinon.spy(console, name));
+      try {
+        const store = await openStore(freshDb(), { TimeToLive: 1 });
+        await store.set('s', sessionWith({ n: 1 }));
+        await store.get('s');
+        await store.set('s', null as never).catch(() => {});
+        await store.get({} as never).catch(() => {});
+        await store.close();
+      } finally {
+        sinon.restore();
+      }
+      for (const spy of spies) expect(spy.callCount).to.equal(0);
+    });
+
     it('never puts session contents in error messages or debug output', async () => {
       const lines: string[] = [];
       const log = createDebug.log;
