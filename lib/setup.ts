@@ -38,5 +38,5 @@ export async function prepare(db: Db, settings: Settings): Promise<Context> {
   const layout = await detectLayout(sessions);
   const expiry = await manageExpiry(db, sessions, settings.timeToLive);
   debug('ready: collection %s, layout %s, expiry %s', settings.collectionName, layout.legacy ? '1.x (SessionID)' : '_id', expiry.mode);
-  return { settings, sessions, layout, expiry, throttle: touchThrottle(settings.touchInterval) };
+  return { settings, sessions, layout, expiry, throttle: touchThrottle(settings.touchInterval, settings.timeToLive) };
 }

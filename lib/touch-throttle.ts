@@ -6,6 +6,12 @@
  */
 
 const MAX_ENTRIES = 10_000;
+/**
+ * With TouchInterval 0, reads still skip a rewrite within this long of the last one (and a
+ * tenth of TimeToLive at most): express-session touches right after every get, and 1.x,
+ * which had no touch, wrote once per read.
+ */
+const MIN_INTERVAL_MS = 1_000;
 
 export interface TouchThrottle {
   /** True when `lastAccessed` (ms) is recent enough that no write is needed at `now`. */
@@ -16,8 +22,8 @@ export interface TouchThrottle {
   forget(sid: string): void;
 }
 
-export function touchThrottle(intervalSeconds: number): TouchThrottle {
-  const interval = intervalSeconds * 1000;
+export function touchThrottle(intervalSeconds: number, timeToLiveSeconds: number): TouchThrottle {
+  const interval = intervalSeconds > 0 ? intervalSeconds * 1000 : Math.min(MIN_INTERVAL_MS, timeToLiveSeconds * 100);
   const seen = new Map<string, number>();
   const fresh = (lastAccessed: number, now: number): boolean => interval > 0 && now - lastAccessed < interval;
   return {

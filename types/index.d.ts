@@ -22,7 +22,7 @@ declare namespace createStore {
     /**
      * Seconds: with `TimeToLive`, `get` and `touch` rewrite `LastAccessed` at most once per
      * interval, so expiry may come up to this much early. `0` (the default) rewrites it on
-     * every read, as 1.x did. Must be shorter than `TimeToLive`.
+     * every read, as 1.x did, but not twice within a second. Must be shorter than `TimeToLive`.
      */
     TouchInterval?: number;
     /**

@@ -47,7 +47,8 @@ describe('lookup by session ID', () => {
           await store.FlagDeletion('target');
 
           const filters = commands.map(filterOf).filter((f): f is Document => f !== undefined);
-          expect(filters.length).to.be.at.least(TimeToLive > 0 ? 5 : 4);
+          // set, get, destroy, FlagDeletion; touch sends nothing right after a get.
+          expect(filters.length).to.be.at.least(4);
           // Exactly `{ _id }`: the only shape FerretDB pushes down to its storage.
           for (const filter of filters) expect(filter).to.deep.equal({ _id: 'target' });
 
