@@ -66,7 +66,10 @@ export async function openContender(uri: string, spec: ContenderSpec, collection
   await client.connect();
   const db = client.db(DB_NAME);
   // Leftovers of an earlier run on a MONGODB_URI server would change lookup costs.
-  await db.collection(collectionName).drop().catch(() => {});
+  await db
+    .collection(collectionName)
+    .drop()
+    .catch(() => {});
   const raw = db.collection<{ _id: string }>(collectionName);
   const prune = async (keep: string[]): Promise<void> => {
     await raw.deleteMany({ _id: { $nin: keep } });

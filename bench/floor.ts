@@ -51,14 +51,23 @@ export class FloorStore extends Store {
   }
 
   override set(sid: string, session: SessionData, callback?: (err?: unknown) => void): void {
-    this.ops.set(sid, session).then(() => callback?.(), (err: unknown) => callback?.(err));
+    this.ops.set(sid, session).then(
+      () => callback?.(),
+      (err: unknown) => callback?.(err),
+    );
   }
 
   override touch(sid: string, session: SessionData, callback?: (err?: unknown) => void): void {
-    this.ops.touch(sid, session).then(() => callback?.(), (err: unknown) => callback?.(err));
+    this.ops.touch(sid, session).then(
+      () => callback?.(),
+      (err: unknown) => callback?.(err),
+    );
   }
 
   override destroy(sid: string, callback?: (err?: unknown) => void): void {
-    this.sessions.deleteOne({ _id: sid }).then(() => callback?.(), (err: unknown) => callback?.(err));
+    this.sessions.deleteOne({ _id: sid }).then(
+      () => callback?.(),
+      (err: unknown) => callback?.(err),
+    );
   }
 }

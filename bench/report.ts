@@ -1,6 +1,7 @@
 import { CONNECT_MONGO, FLOOR, OURS, OURS_FILTER, OURS_TOUCH_60 } from './contenders';
 import type { Kind } from './workloads';
 import { KINDS, type BatchResult } from './workloads';
+import type { CpuCost } from './client-cpu';
 import { percentile, spread } from './stats';
 
 /* Accumulates batches into cells (one workload x one contender) and prints the results. */
@@ -20,6 +21,7 @@ export interface Cell {
   latencies: number[];
   commands: number;
   writes: number;
+  byName: Record<string, number>;
   errors: number;
   firstError?: string;
   /** ops/s of each round, to show how far rounds landed apart. */
@@ -34,12 +36,13 @@ export class Results {
   add(group: Group, contender: string, batch: BatchResult): void {
     const key = `${groupKey(group)}|${contender}`;
     let cell = this.cells.get(key);
-    if (!cell) this.cells.set(key, (cell = { ops: 0, ms: 0, latencies: [], commands: 0, writes: 0, errors: 0, rounds: [] }));
+    if (!cell) this.cells.set(key, (cell = { ops: 0, ms: 0, latencies: [], commands: 0, writes: 0, byName: {}, errors: 0, rounds: [] }));
     cell.ops += batch.ops;
     cell.ms += batch.ms;
     for (let i = 0; i < batch.latencies.length; i++) cell.latencies.push(batch.latencies[i]!);
-    cell.commands += batch.commands;
-    cell.writes += batch.writes;
+    cell.commands += batch.sent.commands;
+    cell.writes += batch.sent.writes;
+    for (const [name, n] of Object.entries(batch.sent.byName)) cell.byName[name] = (cell.byName[name] ?? 0) + n;
     cell.errors += batch.errors;
     cell.firstError ??= batch.firstError;
     cell.rounds.push((batch.ops * 1000) / batch.ms);
@@ -100,7 +103,7 @@ export function printTable(groups: Group[], contendersOf: (g: Group) => string[]
   else console.log('No operation or request failed.');
 }
 
-const pct = (n: number): string => `${fixed(n * 100, 0)}%`;
+const pct = (n: number): string => `${fixed(n * 100, 1)}%`;
 
 /** The targets, checked against the rows they concern. */
 export function printTargets(groups: Group[], results: Results, ttlSeconds: number): void {
@@ -111,17 +114,29 @@ export function printTargets(groups: Group[], results: Results, ttlSeconds: numb
     console.log(`  ${misses.length ? 'MISSED' : 'met   '} ${title}: range ${show(Math.min(...values))} .. ${show(Math.max(...values))}`);
     for (const r of misses) console.log(`           ${show(r.value)} at ${groupTitle(r.g, ttlSeconds)}`);
   };
-  const ratio = (v: number): string => `${fixed(v, 2)}x`;
-  const rows = (name: string, against: string, which = groups) => which.map((g) => ({ g, value: results.rate(g, name) / results.rate(g, against) }));
+  // Three decimals, so that a miss never prints as the target itself.
+  const ratio = (v: number): string => `${fixed(v, 3)}x`;
+  const rows = (name: string, against: string, which = groups) =>
+    which.map((g) => ({ g, value: results.rate(g, name) / results.rate(g, against) }));
   check('this store >= 0.9x the floor, every workload', rows(OURS, FLOOR), (v) => v >= 0.9, ratio);
   check('this store, Filter >= 0.9x the floor, every workload', rows(OURS_FILTER, FLOOR), (v) => v >= 0.9, ratio);
   const ttlGroups = groups.filter((g) => g.ttl);
   check('this store, TouchInterval 60 >= 0.9x the floor, every workload', rows(OURS_TOUCH_60, FLOOR, ttlGroups), (v) => v >= 0.9, ratio);
   check('this store >= 1.0x connect-mongo, every workload', rows(OURS, CONNECT_MONGO), (v) => v >= 1, ratio);
-  check('this store, TouchInterval 60 >= 1.0x connect-mongo, every TimeToLive workload', rows(OURS_TOUCH_60, CONNECT_MONGO, ttlGroups), (v) => v >= 1, ratio);
+  check(
+    'this store, TouchInterval 60 >= 1.0x connect-mongo, every TimeToLive workload',
+    rows(OURS_TOUCH_60, CONNECT_MONGO, ttlGroups),
+    (v) => v >= 1,
+    ratio,
+  );
   const readTtl = groups.filter((g) => g.ttl && g.kind === 'read-mostly');
   check('this store >= 1.5x connect-mongo, read-mostly with TimeToLive', rows(OURS, CONNECT_MONGO, readTtl), (v) => v >= 1.5, ratio);
-  check('this store, TouchInterval 60 >= 1.5x connect-mongo, read-mostly with TimeToLive', rows(OURS_TOUCH_60, CONNECT_MONGO, readTtl), (v) => v >= 1.5, ratio);
+  check(
+    'this store, TouchInterval 60 >= 1.5x connect-mongo, read-mostly with TimeToLive',
+    rows(OURS_TOUCH_60, CONNECT_MONGO, readTtl),
+    (v) => v >= 1.5,
+    ratio,
+  );
   // Cost = time per operation with Filter over without, minus one.
   const filterCost = groups.map((g) => ({ g, value: results.rate(g, OURS) / results.rate(g, OURS_FILTER) - 1 }));
   check('Filter costs <= 20% over no Filter (time per operation)', filterCost, (v) => v <= 0.2, pct);
@@ -135,4 +150,42 @@ export function printTargets(groups: Group[], results: Results, ttlSeconds: numb
     const per60 = w60.writes / w60.ops;
     console.log(`  ${groupTitle(g, ttlSeconds)}: ${fixed(per0, 3)} -> ${fixed(per60, 3)} writes/op, ${pct(1 - per60 / per0)} fewer`);
   }
+}
+
+/** Which commands each contender sent per operation: where the round trips and writes come from. */
+export function printCommandMix(groups: Group[], contendersOf: (g: Group) => string[], results: Results, ttlSeconds: number): void {
+  console.log('\nCommands sent per operation (all rounds)');
+  for (const g of groups) {
+    console.log(`  ${groupTitle(g, ttlSeconds)}`);
+    for (const name of contendersOf(g)) {
+      const cell = results.get(g, name);
+      if (!cell) continue;
+      const mix = Object.entries(cell.byName)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([command, n]) => `${command} ${fixed(n / cell.ops, 3)}`)
+        .join(', ');
+      console.log(`    ${name.padEnd(30)} ${mix || '(none)'}`);
+    }
+  }
+}
+
+export function printClientCpu(costs: CpuCost[], opsPerRound: number, rounds: number): void {
+  console.log(
+    `\nClient-side CPU per operation, no server (stub collection doing the driver's BSON work; median of ${rounds} rounds x ${opsPerRound} gets and sets each)`,
+  );
+  const floor = costs.find((c) => c.label === FLOOR)!;
+  console.log(
+    `  ${'contender'.padEnd(30)} ${'get us'.padStart(8)} ${'set us'.padStart(8)} ${'get - floor'.padStart(12)} ${'set - floor'.padStart(12)}`,
+  );
+  for (const c of costs) {
+    console.log(
+      `  ${c.label.padEnd(30)} ${fixed(c.getMicros, 1).padStart(8)} ${fixed(c.setMicros, 1).padStart(8)} ${fixed(c.getMicros - floor.getMicros, 1).padStart(12)} ${fixed(c.setMicros - floor.setMicros, 1).padStart(12)}`,
+    );
+  }
+  const plain = costs.find((c) => c.label === OURS)!;
+  const filter = costs.find((c) => c.label === OURS_FILTER)!;
+  console.log(
+    `  Filter's client-side cost: get ${pct(filter.getMicros / plain.getMicros - 1)}, set ${pct(filter.setMicros / plain.setMicros - 1)} ` +
+      `(+${fixed(filter.getMicros - plain.getMicros, 1)} us and +${fixed(filter.setMicros - plain.setMicros, 1)} us per operation)`,
+  );
 }

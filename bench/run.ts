@@ -5,31 +5,39 @@
  *
  * Environment:
  *   MONGODB_URI        server to use; unset: start FerretDB v1 on SQLite (ferretdb/)
- *   BENCH_QUICK=1      smoke run of about a minute (2 rounds of 40 operations)
- *   BENCH_ROUNDS       rounds (default 4); each round runs every contender once per workload
- *   BENCH_OPS          operations (store API) or requests (HTTP) per contender per round (default 200)
+ *   BENCH_QUICK=1      smoke run of about a minute (2 rounds, batches of 32)
+ *   BENCH_ROUNDS       rounds (default 6); each round runs every contender once per workload
+ *   BENCH_OPS          operations (store API) or requests (HTTP) per contender per round at
+ *                      concurrency 1 (default 80); at concurrency c, max(BENCH_OPS, 4 * c)
  *   BENCH_CONCURRENCY  comma-separated concurrency levels (default 1,32)
+ *   BENCH_POOL         sessions per collection that read and write traffic cycles through (default 32)
  *
  * Contenders are interleaved round by round, in an order rotated every round, so that
- * drift of the machine or server hits all of them alike. Scale and memory: bench/scale.ts.
+ * drift of the machine or server hits all of them alike. Last, a few seconds of client-side
+ * CPU per get and set against a stub collection (no server). Scale and memory: bench/scale.ts.
  */
 import type { SessionData } from 'express-session';
 import { BSON, MongoClient } from 'mongodb';
 import { contenderSpecs, DB_NAME, openContender, TTL_SECONDS, type Contender } from './contenders';
 import { startApp, type BenchApp } from './http-app';
 import { typicalSession } from './payload';
-import { printTable, printTargets, Results, type Group } from './report';
+import { measureClientCpu } from './client-cpu';
+import { printClientCpu, printCommandMix, printTable, printTargets, Results, type Group } from './report';
 import { describeMachine, describeServer, startServer } from './server';
 import { envNumber, msSince, now } from './stats';
 import { KINDS, runHttpBatch, runStoreBatch, type BatchResult } from './workloads';
 
 const QUICK = process.env.BENCH_QUICK === '1';
-const ROUNDS = envNumber('BENCH_ROUNDS', QUICK ? 2 : 4);
-const OPS = envNumber('BENCH_OPS', QUICK ? 40 : 200);
+const ROUNDS = envNumber('BENCH_ROUNDS', QUICK ? 2 : 6);
+const OPS = envNumber('BENCH_OPS', QUICK ? 32 : 80);
+// A few operations per connection at least, or a batch would be all ramp-up and tail.
+const batchSize = (concurrency: number): number => Math.max(OPS, (QUICK ? 1 : 4) * concurrency);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,32').split(',').map(Number);
-/** Sessions seeded per collection for read and write traffic: enough for 32 at a time to touch different ones. */
-const POOL = 64;
-const WARMUP_OPS = QUICK ? 32 : 64;
+/**
+ * Sessions seeded per collection for read and write traffic: enough for 32 at a time to
+ * touch different ones, few enough that FerretDB's per-row lookup costs stay small.
+ */
+const POOL = envNumber('BENCH_POOL', 32);
 
 const log = (message: string): void => void process.stderr.write(`${message}\n`);
 
@@ -41,7 +49,8 @@ interface Entry {
 }
 
 async function main(): Promise<void> {
-  if (CONCURRENCY.some((c) => !Number.isInteger(c) || c < 1 || c > OPS)) throw new RangeError('BENCH_CONCURRENCY: whole numbers from 1 to BENCH_OPS');
+  if (CONCURRENCY.some((c) => !Number.isInteger(c) || c < 1)) throw new RangeError('BENCH_CONCURRENCY: whole numbers >= 1');
+  if (!Number.isInteger(OPS) || OPS < 1) throw new RangeError('BENCH_OPS: a whole number >= 1');
   const started = now();
   const server = await startServer();
   const admin = new MongoClient(server.uri);
@@ -52,7 +61,7 @@ async function main(): Promise<void> {
     console.log(`Server: ${await describeServer(admin, server)}`);
     console.log(`Machine: ${describeMachine()}`);
     console.log(
-      `Run: ${ROUNDS} rounds x ${OPS} operations per contender and workload, concurrency ${CONCURRENCY.join(' and ')}, ` +
+      `Run: ${ROUNDS} rounds; per round, contender and workload a batch of ${CONCURRENCY.map((c) => `${batchSize(c)} operations at concurrency ${c}`).join(', ')}; ` +
         `${POOL} sessions per collection for read/write traffic, session ${BSON.calculateObjectSize(typicalSession())} bytes as BSON`,
     );
 
@@ -72,23 +81,33 @@ async function main(): Promise<void> {
     const groups: Group[] = [];
     for (const level of ['store', 'http'] as const)
       for (const { kind } of KINDS)
-        for (const ttl of [false, true])
-          for (const concurrency of CONCURRENCY) groups.push({ level, kind, ttl, concurrency });
+        for (const ttl of [false, true]) for (const concurrency of CONCURRENCY) groups.push({ level, kind, ttl, concurrency });
 
     let batch = 0;
     const runBatch = async (g: Group, entry: Entry, amount: number): Promise<BatchResult> => {
       const id = batch++;
       const result =
         g.level === 'store'
-          ? await runStoreBatch(entry.contender, g.kind, g.concurrency, amount, g.kind === 'new' ? (k) => `new-${id}-${k}` : (k) => pool[k % POOL]!)
+          ? await runStoreBatch(
+              entry.contender,
+              g.kind,
+              g.concurrency,
+              amount,
+              g.kind === 'new' ? (k) => `new-${id}-${k}` : (k) => pool[k % POOL]!,
+            )
           : await runHttpBatch(entry.contender, entry.app, g.kind, g.concurrency, amount);
       // New sessions would otherwise pile up, and FerretDB's lookups slow with every row.
       if (g.kind === 'new') await entry.contender.prune(entry.keep);
       return result;
     };
 
+    // Warm-up, not recorded: JIT, and connection pools opened up to the highest concurrency.
+    // The smoke run goes without.
     log('warming up...');
-    for (const g of groups) for (const entry of entries.get(g.ttl)!) await runBatch(g, entry, Math.max(WARMUP_OPS, g.concurrency));
+    const top = Math.max(...CONCURRENCY);
+    for (const g of groups.filter((group) => group.concurrency === top && !QUICK)) {
+      for (const entry of entries.get(g.ttl)!) await runBatch(g, entry, Math.max(32, top));
+    }
 
     const results = new Results();
     for (let round = 0; round < ROUNDS; round++) {
@@ -97,7 +116,7 @@ async function main(): Promise<void> {
         const list = entries.get(g.ttl)!;
         const shift = (round + index) % list.length;
         for (const entry of [...list.slice(shift), ...list.slice(0, shift)]) {
-          results.add(g, entry.contender.label, await runBatch(g, entry, OPS));
+          results.add(g, entry.contender.label, await runBatch(g, entry, batchSize(g.concurrency)));
         }
       }
       log(`round ${round + 1}/${ROUNDS} took ${(msSince(t0) / 1000).toFixed(0)} s`);
@@ -106,6 +125,16 @@ async function main(): Promise<void> {
     const labelsOf = (g: Group): string[] => entries.get(g.ttl)!.map((e) => e.contender.label);
     printTable(groups, labelsOf, results, TTL_SECONDS);
     printTargets(groups, results, TTL_SECONDS);
+    printCommandMix(
+      groups.filter((g) => g.concurrency === CONCURRENCY[0]),
+      labelsOf,
+      results,
+      TTL_SECONDS,
+    );
+    log('client-side CPU...');
+    const cpuOps = QUICK ? 1000 : 4000;
+    const cpuRounds = QUICK ? 3 : 9;
+    printClientCpu(await measureClientCpu(cpuOps, cpuRounds), cpuOps, cpuRounds);
     console.log(`\nTotal time (setup, warm-up, ${ROUNDS} rounds): ${(msSince(started) / 1000).toFixed(0)} s`);
   } finally {
     for (const list of entries.values()) {
@@ -114,7 +143,11 @@ async function main(): Promise<void> {
         await contender.close();
       }
     }
-    if (!server.ours) await admin.db(DB_NAME).dropDatabase().catch(() => {});
+    if (!server.ours)
+      await admin
+        .db(DB_NAME)
+        .dropDatabase()
+        .catch(() => {});
     await admin.close();
     await server.stop();
   }

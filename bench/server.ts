@@ -39,7 +39,8 @@ export async function describeServer(client: MongoClient, server: BenchServer): 
   const version = String(info.version);
   if (info.ferretdbVersion === undefined) return `MongoDB ${version}`;
   let ferret = String(info.ferretdbVersion);
-  if (ferret === 'unknown' && server.ours) ferret = `${pinnedFerretDBVersion()} (as pinned in ferretdb/go.mod; the build reports "unknown")`;
+  if (ferret === 'unknown' && server.ours)
+    ferret = `${pinnedFerretDBVersion()} (as pinned in ferretdb/go.mod; the build reports "unknown")`;
   return `FerretDB ${ferret}${server.ours ? ' on SQLite' : ''}, answering as MongoDB ${version}`;
 }
 
@@ -54,18 +55,31 @@ const WRITE_COMMANDS = new Set(['insert', 'update', 'delete', 'findAndModify']);
  * Counts commands a client starts (its own `monitorCommands: true` client, so the counts
  * are one contender's alone). Writes are what a server must serialise and replicate.
  */
+export interface CommandCounts {
+  commands: number;
+  writes: number;
+  byName: Record<string, number>;
+}
+
 export class CommandCounter {
-  commands = 0;
-  writes = 0;
+  private readonly counts: CommandCounts = { commands: 0, writes: 0, byName: {} };
 
   constructor(client: MongoClient) {
     client.on('commandStarted', (event: CommandStartedEvent) => {
-      this.commands++;
-      if (WRITE_COMMANDS.has(event.commandName)) this.writes++;
+      this.counts.commands++;
+      if (WRITE_COMMANDS.has(event.commandName)) this.counts.writes++;
+      this.counts.byName[event.commandName] = (this.counts.byName[event.commandName] ?? 0) + 1;
     });
   }
 
-  snapshot(): { commands: number; writes: number } {
-    return { commands: this.commands, writes: this.writes };
+  snapshot(): CommandCounts {
+    return { ...this.counts, byName: { ...this.counts.byName } };
   }
+}
+
+/** What was sent between two snapshots. */
+export function countsSince(before: CommandCounts, after: CommandCounts): CommandCounts {
+  const byName: Record<string, number> = {};
+  for (const [name, n] of Object.entries(after.byName)) if (n > (before.byName[name] ?? 0)) byName[name] = n - (before.byName[name] ?? 0);
+  return { commands: after.commands - before.commands, writes: after.writes - before.writes, byName };
 }

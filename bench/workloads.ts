@@ -3,6 +3,7 @@ import type { Contender } from './contenders';
 import type { SessionOps } from './floor';
 import type { BenchApp } from './http-app';
 import { typicalSession } from './payload';
+import { countsSince, type CommandCounts } from './server';
 import { msSince, now } from './stats';
 
 /*
@@ -24,8 +25,7 @@ export interface BatchResult {
   ms: number;
   /** Per operation, in ms. */
   latencies: ArrayLike<number>;
-  commands: number;
-  writes: number;
+  sent: CommandCounts;
   errors: number;
   firstError?: string;
 }
@@ -46,7 +46,13 @@ async function storeOp(kind: Kind, ops: SessionOps, sid: string): Promise<void> 
 }
 
 /** `amount` operations through the store's API, `concurrency` at a time; `sidFor(k)` names the k-th operation's session. */
-export async function runStoreBatch(contender: Contender, kind: Kind, concurrency: number, amount: number, sidFor: (k: number) => string): Promise<BatchResult> {
+export async function runStoreBatch(
+  contender: Contender,
+  kind: Kind,
+  concurrency: number,
+  amount: number,
+  sidFor: (k: number) => string,
+): Promise<BatchResult> {
   const latencies = new Float64Array(amount);
   let next = 0;
   let errors = 0;
@@ -67,8 +73,7 @@ export async function runStoreBatch(contender: Contender, kind: Kind, concurrenc
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const ms = msSince(start);
-  const after = contender.counter.snapshot();
-  return { ops: amount, ms, latencies, commands: after.commands - before.commands, writes: after.writes - before.writes, errors, firstError };
+  return { ops: amount, ms, latencies, sent: countsSince(before, contender.counter.snapshot()), errors, firstError };
 }
 
 interface AutocannonResult {
@@ -97,7 +102,13 @@ const PATHS: Record<Kind, string> = { 'read-mostly': '/read', write: '/write', n
  * autocannon. Latencies are autocannon's per-response times (process.hrtime, client side);
  * the batch ends at the last response, not when autocannon next samples.
  */
-export async function runHttpBatch(contender: Contender, app: BenchApp, kind: Kind, concurrency: number, amount: number): Promise<BatchResult> {
+export async function runHttpBatch(
+  contender: Contender,
+  app: BenchApp,
+  kind: Kind,
+  concurrency: number,
+  amount: number,
+): Promise<BatchResult> {
   const latencies: number[] = [];
   let notOk = 0;
   let end = 0n;
@@ -119,14 +130,13 @@ export async function runHttpBatch(contender: Contender, app: BenchApp, kind: Ki
   });
   const result = await instance;
   const ms = Number((end || now()) - start) / 1e6;
-  const after = contender.counter.snapshot();
+  const sent = countsSince(before, contender.counter.snapshot());
   const errors = notOk + result.errors + result.timeouts;
   return {
     ops: latencies.length,
     ms,
     latencies,
-    commands: after.commands - before.commands,
-    writes: after.writes - before.writes,
+    sent,
     errors,
     firstError: errors ? `${notOk} non-200 answers, ${result.errors} connection errors, ${result.timeouts} timeouts` : undefined,
   };

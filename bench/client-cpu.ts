@@ -1,0 +1,139 @@
+import type { SessionData } from 'express-session';
+import { BSON, type Collection, type Db, type Document, type MongoClient } from 'mongodb';
+import { MongoStore } from 'connect-mongo';
+import type Types from '../types';
+import { CONNECT_MONGO, FLOOR, OURS, OURS_FILTER } from './contenders';
+import { floorOps, type FloorDocument, type SessionOps } from './floor';
+import { typicalSession } from './payload';
+import { msSince, now, percentile } from './stats';
+
+/*
+ * Client-side CPU per operation, without a server: each store runs against a stub
+ * collection that does only the driver's share of the work (BSON-serialise the command,
+ * BSON-deserialise the reply) and answers at once. The server's time, which swamps a few
+ * microseconds in the end-to-end figures, is left out; what remains is what each store
+ * adds in the application process, so Filter's cost can be read without noise.
+ */
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const createStore = require('../dist') as Types.CreateStore;
+
+type Filter = { _id?: unknown };
+
+class StubCollection {
+  private readonly docs = new Map<string, Document>();
+  /** Reply bytes, made by seal() outside timing: a server's work, not the client's. */
+  private readonly replies = new Map<string, Uint8Array>();
+
+  constructor(readonly collectionName: string) {}
+
+  private reply(filter: Filter): Document | null {
+    const bytes = typeof filter._id === 'string' ? this.replies.get(filter._id) : undefined;
+    return bytes ? BSON.deserialize(bytes) : null;
+  }
+
+  private write(filter: Filter, update: Document): void {
+    if (typeof filter._id !== 'string') return;
+    const set = (update.$set ?? {}) as Document;
+    this.docs.set(filter._id, { ...(this.docs.get(filter._id) ?? { _id: filter._id }), ...set });
+  }
+
+  async findOne(filter: Filter): Promise<Document | null> {
+    BSON.serialize({ find: this.collectionName, filter, limit: 1 });
+    return this.reply(filter);
+  }
+
+  async findOneAndUpdate(filter: Filter, update: Document): Promise<Document | null> {
+    BSON.serialize({ findAndModify: this.collectionName, query: filter, update });
+    this.write(filter, update);
+    return this.reply(filter);
+  }
+
+  async updateOne(filter: Filter, update: Document, options?: { upsert?: boolean }): Promise<Document> {
+    BSON.serialize({ update: this.collectionName, updates: [{ q: filter, u: update, upsert: options?.upsert ?? false }] });
+    this.write(filter, update);
+    return { acknowledged: true, matchedCount: 1, modifiedCount: 1, upsertedCount: 0, upsertedId: null };
+  }
+
+  async deleteMany(): Promise<Document> {
+    return { acknowledged: true, deletedCount: 0 };
+  }
+
+  listIndexes(): { toArray(): Promise<Document[]> } {
+    return { toArray: async () => [] };
+  }
+
+  seal(): void {
+    for (const [id, doc] of this.docs) this.replies.set(id, BSON.serialize(doc));
+  }
+}
+
+function stubDb(collection: StubCollection): Db {
+  const db = { databaseName: 'stub', createCollection: async () => {}, collection: () => collection, command: async () => ({ ok: 1 }) };
+  return db as unknown as Db;
+}
+
+async function openStub(label: string, collection: StubCollection): Promise<SessionOps> {
+  const db = stubDb(collection);
+  if (label === FLOOR) return floorOps(collection as unknown as Collection<FloorDocument>, false);
+  if (label === CONNECT_MONGO) {
+    const client = { db: () => db } as unknown as MongoClient;
+    const store = MongoStore.create({ client, collectionName: 'stub', autoRemove: 'disabled', stringify: false });
+    await store.collectionP;
+    const call = (run: (cb: (err: unknown, value?: unknown) => void) => void) =>
+      new Promise<unknown>((resolve, reject) => run((err, value) => (err ? reject(err) : resolve(value))));
+    return {
+      get: async (sid) => ((await call((cb) => store.get(sid, cb))) as SessionData | null) ?? null,
+      set: async (sid, session) => void (await call((cb) => store.set(sid, session, cb))),
+      touch: async (sid, session) => void (await call((cb) => store.touch(sid, session, cb))),
+    };
+  }
+  const store = createStore(db, null, { CollectionName: 'stub', Filter: label === OURS_FILTER });
+  await store.ready();
+  return {
+    get: (sid) => store.get(sid),
+    set: async (sid, session) => void (await store.set(sid, session)),
+    touch: (sid, session) => store.touch(sid, session),
+  };
+}
+
+export interface CpuCost {
+  label: string;
+  getMicros: number;
+  setMicros: number;
+}
+
+/**
+ * Microseconds per get and per set of a ~1 KB session, TimeToLive off, rounds interleaved;
+ * the median round, so that a garbage collection landing in one round does not decide.
+ */
+export async function measureClientCpu(opsPerRound: number, rounds: number): Promise<CpuCost[]> {
+  const labels = [FLOOR, OURS, OURS_FILTER, CONNECT_MONGO];
+  const sids = Array.from({ length: 32 }, (_, i) => `cpu-${i}`);
+  const session = typicalSession() as unknown as SessionData;
+  const contenders = [];
+  for (const label of labels) {
+    const collection = new StubCollection('stub');
+    const ops = await openStub(label, collection);
+    for (const sid of sids) await ops.set(sid, session);
+    collection.seal();
+    contenders.push({ label, ops, get: [] as number[], set: [] as number[] });
+  }
+  for (let round = -1; round < rounds; round++) {
+    const shift = (round + 1) % contenders.length;
+    for (const c of [...contenders.slice(shift), ...contenders.slice(0, shift)]) {
+      let t0 = now();
+      for (let i = 0; i < opsPerRound; i++) await c.ops.get(sids[i % sids.length]!);
+      const getMs = msSince(t0);
+      t0 = now();
+      for (let i = 0; i < opsPerRound; i++) await c.ops.set(sids[i % sids.length]!, session);
+      const setMs = msSince(t0);
+      // Round -1 warms up the JIT and is not counted.
+      if (round >= 0) {
+        c.get.push((getMs * 1000) / opsPerRound);
+        c.set.push((setMs * 1000) / opsPerRound);
+      }
+    }
+  }
+  return contenders.map((c) => ({ label: c.label, getMicros: percentile(c.get, 50), setMicros: percentile(c.set, 50) }));
+}
