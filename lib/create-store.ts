@@ -98,17 +98,27 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     const key = ctx.layout.key(id);
     const refresh = ctx.settings.timeToLive > 0 && !ctx.throttle.recentlySeen(id, now);
     if (!refresh && !readData) return null;
-    const doc = refresh
-      ? await ctx.sessions.findOneAndUpdate(key, { $set: { LastAccessed: new Date(now) } }, { includeResultMetadata: false })
-      : await ctx.sessions.findOne(key);
-    if (doc === null || isFlagged(doc)) return null;
+    // Remembered before the write, so reads of the session meanwhile do not send their own.
+    if (refresh) ctx.throttle.remember(id, now);
+    let doc: SessionDocument | null;
+    try {
+      doc = refresh
+        ? await ctx.sessions.findOneAndUpdate(key, { $set: { LastAccessed: new Date(now) } }, { includeResultMetadata: false })
+        : await ctx.sessions.findOne(key);
+    } catch (err) {
+      if (refresh) ctx.throttle.forget(id);
+      throw err;
+    }
+    if (doc === null || isFlagged(doc)) {
+      if (refresh) ctx.throttle.forget(id);
+      return null;
+    }
     if (ctx.expiry.isExpired(doc, now)) {
       // A refresh just revived it; remove it as the TTL monitor would have.
       ctx.throttle.forget(id);
       await ctx.sessions.deleteMany(key);
       return null;
     }
-    if (refresh) ctx.throttle.remember(id, now);
     return doc;
   }
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MongoClient, type CommandStartedEvent } from 'mongodb';
+import { Collection, MongoClient, type CommandStartedEvent } from 'mongodb';
 import sinon from 'sinon';
 import { serverUri } from '../support/server';
 import { openStore, sessionWith, type Options } from '../support/store';
@@ -79,5 +79,32 @@ describe('TouchInterval', () => {
       // 61 s after the last write, 32 s after the last read: gone, at most 30 s early.
       expect(await store.get('s')).to.equal(null);
     });
+  });
+
+  it('reads of one session while its refresh is in flight send no refresh of their own', async () => {
+    const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+    const sent = await run({ TimeToLive: 60 }, async (store) => {
+      await store.set('s', sessionWith({ n: 1 }));
+      clock.tick(2_000);
+      const sessions = await Promise.all(Array.from({ length: 8 }, () => store.get('s')));
+      for (const session of sessions) expect(session).to.deep.include({ n: 1 });
+    });
+    expect(sent.filter((name) => name === 'findAndModify')).to.have.length(1);
+    expect(sent.filter((name) => name === 'find')).to.have.length(7);
+  });
+
+  it('a refresh that failed is not counted: the next read sends it again', async () => {
+    const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+    const sent = await run({ TimeToLive: 60, OperationTimeoutMS: 2_000 }, async (store) => {
+      await store.set('s', sessionWith({ n: 1 }));
+      clock.tick(2_000);
+      const refresh = sinon.stub(Collection.prototype, 'findOneAndUpdate').rejects(new Error('boom'));
+      let failure: unknown;
+      await store.get('s').catch((err: unknown) => (failure = err));
+      expect(failure).to.be.instanceOf(Error).with.property('message', 'boom');
+      refresh.restore();
+      expect(await store.get('s')).to.deep.include({ n: 1 });
+    });
+    expect(sent).to.deep.equal(['update', 'findAndModify']);
   });
 });
