@@ -16,6 +16,10 @@ export function percentile(values: ArrayLike<number>, p: number): number {
   return sorted[Math.min(Math.max(rank, 1), sorted.length) - 1]!;
 }
 
+export function median(values: number[]): number {
+  return percentile(values, 50);
+}
+
 /** (max - min) / mean: how far apart the rounds of one cell landed. */
 export function spread(values: number[]): number {
   if (values.length < 2) return 0;
