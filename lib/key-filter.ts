@@ -181,15 +181,41 @@ function isPlain(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
+/** Buffers come back from the driver as Binary of subtype 0. */
+function restoreLeaf(value: object): unknown {
+  return isPlainBinary(value) ? Buffer.from(value.buffer.subarray(0, value.position)) : value;
+}
+
+/** `node` itself when none of its names was escaped, else a copy with the names restored. */
+function renameOwn(node: Record<string, unknown>, rename: (name: string) => string): Record<string, unknown> {
+  if (Array.isArray(node)) return node;
+  const names = Object.keys(node);
+  if (names.every((name) => rename(name) === name)) return node;
+  const copy: Record<string, unknown> = {};
+  for (const name of names) put(copy, rename(name), node[name]);
+  return copy;
+}
+
 /**
- * Restores names escaped by `escapeData` (or, with `legacy`, by 1.x). The driver reads
- * a Buffer back as a Binary of subtype 0; it is turned back into a Buffer.
+ * Restores names escaped by `escapeData` (or, with `legacy`, by 1.x) in a document the
+ * driver has just read. That document is the store's own, so it is changed in place: only
+ * objects whose names were escaped are copied, which spares a copy of every read session.
  */
 export function unescapeData(data: unknown, legacy: boolean): unknown {
-  return walk(data, {
-    rename: legacy ? unescapeLegacyName : unescapeName,
-    leaf: (value) => (isPlainBinary(value) ? Buffer.from(value.buffer.subarray(0, value.position)) : value),
-    isContainer: isPlain,
-    copy: true,
-  });
+  if (typeof data !== 'object' || data === null) return data;
+  if (!isPlain(data)) return restoreLeaf(data);
+  const rename = legacy ? unescapeLegacyName : unescapeName;
+  const root = renameOwn(data as Record<string, unknown>, rename);
+  const stack = [root];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    for (const name of Object.keys(node)) {
+      const value = node[name];
+      if (typeof value !== 'object' || value === null) continue;
+      const restored = isPlain(value) ? renameOwn(value as Record<string, unknown>, rename) : restoreLeaf(value);
+      if (restored !== value) put(node, name, restored);
+      if (isPlain(value)) stack.push(restored as Record<string, unknown>);
+    }
+  }
+  return root;
 }

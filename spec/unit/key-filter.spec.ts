@@ -93,6 +93,18 @@ describe('key filter', () => {
     expect(back.b.toString()).to.equal('xyz');
   });
 
+  it('reading copies only the objects whose names were escaped', () => {
+    const plain = { deep: { list: [{ n: 1 }] } };
+    const read = { plain, 'x*-y': { z: 1 }, buf: new Binary(Buffer.from('q')) };
+    const back = unescapeData(read, false) as Record<string, unknown>;
+    expect(back).not.to.equal(read); // a name was escaped at the top
+    expect(back.plain).to.equal(plain);
+    expect(back['x-y']).to.deep.equal({ z: 1 });
+    expect(Buffer.isBuffer(back.buf)).to.equal(true);
+    const untouched = { a: { b: [1, { c: 2 }] } };
+    expect(unescapeData(untouched, false)).to.equal(untouched);
+  });
+
   it('cannot pollute prototypes through __proto__ or constructor', () => {
     const hostile = JSON.parse(
       '{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}, "a": {"__proto__": {"x": 1}}}',
