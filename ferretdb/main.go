@@ -1,4 +1,5 @@
-// Command ferretdb-launcher starts FerretDB on SQLite for the test suite.
+// Command ferretdb-launcher starts FerretDB on SQLite for the test suite, or on
+// PostgreSQL when -postgresql-url is given.
 //
 // The upstream ferretdb binary built with `go install` panics at start because
 // it expects a generated version file; embedding the library avoids that.
@@ -19,10 +20,20 @@ import (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "address to listen on")
 	dir := flag.String("dir", "", "directory for SQLite files (created if missing)")
+	postgresqlURL := flag.String("postgresql-url", "", "PostgreSQL URL (postgres://user@host:port/db); when given, -dir is not used")
 	flag.Parse()
 
+	if *postgresqlURL != "" {
+		run(*listen, &ferretdb.Config{
+			Listener:      ferretdb.ListenerConfig{TCP: *listen},
+			Handler:       "postgresql",
+			PostgreSQLURL: *postgresqlURL,
+		})
+		return
+	}
+
 	if *dir == "" {
-		fmt.Fprintln(os.Stderr, "-dir is required")
+		fmt.Fprintln(os.Stderr, "-dir (or -postgresql-url) is required")
 		os.Exit(2)
 	}
 	abs, err := filepath.Abs(*dir)
@@ -34,11 +45,16 @@ func main() {
 		os.Exit(1)
 	}
 
-	f, err := ferretdb.New(&ferretdb.Config{
+	run(*listen, &ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + abs + "/",
 	})
+}
+
+// run starts FerretDB with the given configuration and serves until SIGINT or SIGTERM.
+func run(listen string, config *ferretdb.Config) {
+	f, err := ferretdb.New(config)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -47,6 +63,6 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	fmt.Println("ferretdb listening on", *listen)
+	fmt.Println("ferretdb listening on", listen)
 	f.Run(ctx)
 }
