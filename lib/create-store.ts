@@ -13,6 +13,7 @@ import { DEFAULT_OPERATION_TIMEOUT_MS, readOptions, type Settings } from './opti
 import { checkSessionId } from './session-id';
 import { retryTransient } from './retry';
 import { withTimeout } from './timeout';
+import { writeOrder } from './write-order';
 import { prepare, type Context } from './setup';
 
 type SessionStore = createStoreTypes.SessionStore;
@@ -126,7 +127,12 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     const id = checkSessionId(sid);
     const ctx = await context();
     const doc = await liveDocument(ctx, id, true);
-    return doc && toSession(ctx, doc);
+    if (doc === null) {
+      ctx.known.forget(id);
+      return null;
+    }
+    ctx.known.add(id);
+    return toSession(ctx, doc);
   }
 
   async function write(sid: unknown, session: unknown): Promise<SessionData> {
@@ -146,19 +152,34 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     }
     checkDepth(shape);
     const upsert = () => ctx.sessions.updateOne(ctx.layout.key(id), ctx.layout.write(id, fields, unset), { upsert: true });
+    const fresh = ctx.known.has(id) ? null : ctx.layout.insert(id, fields);
     try {
-      try {
-        await upsert();
-      } catch (err) {
-        // Two racing upserts of a new session: the loser retries and finds the winner's document.
-        if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
-        await upsert();
+      if (!(fresh && (await insertNew(ctx, fresh)))) {
+        try {
+          await upsert();
+        } catch (err) {
+          // Two racing upserts of a new session: the loser retries and finds the winner's document.
+          if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
+          await upsert();
+        }
       }
     } catch (err) {
       throw explainWriteFailure(err, fields.Data);
     }
+    ctx.known.add(id);
     ctx.throttle.remember(id, fields.LastAccessed!.getTime());
     return data;
+  }
+
+  /** Inserts a session believed new; false when it exists after all. */
+  async function insertNew(ctx: Context, doc: SessionDocument): Promise<boolean> {
+    try {
+      await ctx.sessions.insertOne(doc);
+      return true;
+    } catch (err) {
+      if (serverErrorCode(err) === DUPLICATE_KEY) return false;
+      throw err;
+    }
   }
 
   async function touch(sid: unknown): Promise<void> {
@@ -177,6 +198,7 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     const id = checkSessionId(sid);
     const ctx = await context();
     ctx.throttle.forget(id);
+    ctx.known.forget(id);
     if (ctx.settings.deleteFlags) await flagDeletion(ctx.sessions, ctx.layout.key(id));
     else await ctx.sessions.deleteMany(ctx.layout.key(id));
   }
@@ -210,29 +232,32 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     ctx?.expiry.stop();
   }
 
-  /** A public method: retried over passing refusals, bounded by OperationTimeoutMS, with a callback or a promise. */
-  function method<A extends unknown[], T>(name: string, run: (...args: A) => Promise<T>, arity: number) {
+  const inOrder = writeOrder();
+
+  /**
+   * A public method: retried over passing refusals, bounded by OperationTimeoutMS, with a
+   * callback or a promise. `ordered`: it writes the session named by its first argument.
+   */
+  function method<A extends unknown[], T>(name: string, run: (...args: A) => Promise<T>, arity: number, ordered = false) {
     return callbackOrPromise(
       name,
-      (...args: A) =>
-        withTimeout(
-          retryTransient(() => run(...args)),
-          timeoutMs,
-          `Session store ${name}`,
-        ),
+      (...args: A) => {
+        const attempt = () => retryTransient(() => run(...args));
+        return withTimeout(ordered ? inOrder(args[0], attempt) : attempt(), timeoutMs, `Session store ${name}`);
+      },
       arity,
     );
   }
 
   Object.assign(store, {
     get: method('get', read, 1),
-    set: method('set', write, 2),
+    set: method('set', write, 2, true),
     touch: method('touch', touch, 2),
-    destroy: method('destroy', destroy, 1),
+    destroy: method('destroy', destroy, 1, true),
     length: method('length', count, 0),
     all: method('all', list, 0),
     clear: method('clear', clear, 0),
-    FlagDeletion: method('FlagDeletion', flag, 1),
+    FlagDeletion: method('FlagDeletion', flag, 1, true),
     Cleanup: method('Cleanup', removeFlagged, 0),
     close: callbackOrPromise('close', close, 0),
     ready: () => withTimeout(context(), timeoutMs, 'Session store ready').then(() => store),

@@ -12,6 +12,11 @@ export interface Layout {
   key(sid: string): Filter<SessionDocument>;
   /** The upsert that writes `fields` into the session's document. */
   write(sid: string, fields: Partial<SessionDocument>, unset: Partial<Record<keyof SessionDocument, ''>>): UpdateFilter<SessionDocument>;
+  /**
+   * The document that inserting a new session writes, or null where new sessions are
+   * upserted: keyed by `SessionID`, an insert could duplicate a 1.x document.
+   */
+  insert(sid: string, fields: Partial<SessionDocument>): SessionDocument | null;
 }
 
 export async function detectLayout(sessions: Collection<SessionDocument>): Promise<Layout> {
@@ -26,5 +31,6 @@ export async function detectLayout(sessions: Collection<SessionDocument>): Promi
       if (legacy) update.$setOnInsert = { _id: sid };
       return update;
     },
+    insert: (sid, fields) => (legacy ? null : ({ _id: sid, ...fields, SessionID: sid } as SessionDocument)),
   };
 }

@@ -1,6 +1,7 @@
 import createDebug from 'debug';
 import type { Collection, Db } from 'mongodb';
 import { serverErrorCode, type SessionDocument } from './document';
+import { knownSessions, type KnownSessions } from './known-sessions';
 import { detectLayout, type Layout } from './layout';
 import type { Settings } from './options';
 import { touchThrottle, type TouchThrottle } from './touch-throttle';
@@ -17,6 +18,7 @@ export interface Context {
   layout: Layout;
   expiry: Expiry;
   throttle: TouchThrottle;
+  known: KnownSessions;
 }
 
 async function ensureCollection(db: Db, name: string): Promise<void> {
@@ -38,5 +40,12 @@ export async function prepare(db: Db, settings: Settings): Promise<Context> {
   const layout = await detectLayout(sessions);
   const expiry = await manageExpiry(db, sessions, settings.timeToLive);
   debug('ready: collection %s, layout %s, expiry %s', settings.collectionName, layout.legacy ? '1.x (SessionID)' : '_id', expiry.mode);
-  return { settings, sessions, layout, expiry, throttle: touchThrottle(settings.touchInterval, settings.timeToLive) };
+  return {
+    settings,
+    sessions,
+    layout,
+    expiry,
+    throttle: touchThrottle(settings.touchInterval, settings.timeToLive),
+    known: knownSessions(),
+  };
 }

@@ -1,8 +1,10 @@
+import { boundedMap } from './bounded-map';
+
 /**
  * The `TouchInterval` option: with `TimeToLive`, 1.x rewrote `LastAccessed` on every read.
  * Remembering when this process last saw or wrote a session's `LastAccessed` lets `get` and
  * `touch` skip the write until it is `TouchInterval` old, so expiry can come at most that
- * much early. Bounded: the oldest entries are forgotten first, which only costs a write.
+ * much early.
  */
 
 const MAX_ENTRIES = 10_000;
@@ -24,7 +26,7 @@ export interface TouchThrottle {
 
 export function touchThrottle(intervalSeconds: number, timeToLiveSeconds: number): TouchThrottle {
   const interval = intervalSeconds > 0 ? intervalSeconds * 1000 : Math.min(MIN_INTERVAL_MS, timeToLiveSeconds * 100);
-  const seen = new Map<string, number>();
+  const seen = boundedMap<number>(MAX_ENTRIES);
   const fresh = (lastAccessed: number, now: number): boolean => interval > 0 && now - lastAccessed < interval;
   return {
     fresh,
@@ -33,10 +35,7 @@ export function touchThrottle(intervalSeconds: number, timeToLiveSeconds: number
       return lastAccessed !== undefined && fresh(lastAccessed, now);
     },
     remember(sid, lastAccessed) {
-      if (interval === 0) return;
-      seen.delete(sid);
-      seen.set(sid, lastAccessed);
-      if (seen.size > MAX_ENTRIES) seen.delete(seen.keys().next().value!);
+      if (interval > 0) seen.set(sid, lastAccessed);
     },
     forget(sid) {
       seen.delete(sid);

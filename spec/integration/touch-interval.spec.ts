@@ -41,7 +41,7 @@ describe('TouchInterval', () => {
       clock.tick(1_000);
       await store.touch('s', sessionWith({}));
     });
-    expect(sent).to.deep.equal(['update', 'findAndModify', 'findAndModify', 'findAndModify']);
+    expect(sent).to.deep.equal(['insert', 'findAndModify', 'findAndModify', 'findAndModify']);
   });
 
   it('within the interval, get reads without writing and touch sends nothing', async () => {
@@ -52,7 +52,7 @@ describe('TouchInterval', () => {
       await store.get('s');
       await store.touch('s', sessionWith({ n: 1 }));
     });
-    expect(sent).to.deep.equal(['update', 'find', 'find']);
+    expect(sent).to.deep.equal(['insert', 'find', 'find']);
     expect(sent.filter((name) => WRITES.has(name))).to.have.length(1);
   });
 
@@ -66,7 +66,7 @@ describe('TouchInterval', () => {
       clock.tick(31_000);
       await store.touch('s', sessionWith({}));
     });
-    expect(sent).to.deep.equal(['update', 'findAndModify', 'findAndModify']);
+    expect(sent).to.deep.equal(['insert', 'findAndModify', 'findAndModify']);
   });
 
   it('expiry stays precise to within the interval: an idle session is never served', async () => {
@@ -105,6 +105,6 @@ describe('TouchInterval', () => {
       refresh.restore();
       expect(await store.get('s')).to.deep.include({ n: 1 });
     });
-    expect(sent).to.deep.equal(['update', 'findAndModify']);
+    expect(sent).to.deep.equal(['insert', 'findAndModify']);
   });
 });
