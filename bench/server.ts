@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,21 +12,49 @@ interface RunningServer {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const ferretdb = require('../ferretdb') as { start(): Promise<RunningServer> };
+const ferretdb = require('../ferretdb') as { start(options?: { postgresqlURL?: string }): Promise<RunningServer> };
 
 export interface BenchServer {
   uri: string;
   /** True when this process started FerretDB itself (MONGODB_URI unset). */
   ours: boolean;
+  /** The PostgreSQL our FerretDB stores its data in (BENCH_POSTGRESQL_URL); unset: SQLite. */
+  postgresqlURL?: string;
   stop(): Promise<void>;
 }
 
-/** MONGODB_URI when set, otherwise a FerretDB v1 on SQLite of our own in a temporary folder. */
+/**
+ * MONGODB_URI when set, otherwise a FerretDB v1 of our own: on the PostgreSQL database
+ * BENCH_POSTGRESQL_URL when set (see bench/postgres.sh), else on SQLite in a temporary folder.
+ */
 export async function startServer(): Promise<BenchServer> {
   const uri = process.env.MONGODB_URI;
   if (uri) return { uri, ours: false, stop: async () => {} };
-  const running = await ferretdb.start();
-  return { uri: running.uri, ours: true, stop: () => running.stop() };
+  const postgresqlURL = process.env.BENCH_POSTGRESQL_URL || undefined;
+  const running = await ferretdb.start(postgresqlURL ? { postgresqlURL } : {});
+  return { uri: running.uri, ours: true, postgresqlURL, stop: () => running.stop() };
+}
+
+/**
+ * Runs one SQL statement with BENCH_PSQL (a psql command line, split on spaces, as
+ * bench/postgres.sh sets it) and returns its unaligned, tuples-only output, trimmed.
+ */
+export function psql(sql: string): string {
+  const command = process.env.BENCH_PSQL?.trim().split(/\s+/);
+  if (!command?.[0]) throw new Error('BENCH_PSQL is not set (run under bench/postgres.sh)');
+  return execFileSync(command[0], [...command.slice(1), '-X', '-v', 'ON_ERROR_STOP=1', '-tAc', sql], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+}
+
+/** "PostgreSQL <version>" when BENCH_PSQL can ask it, else "PostgreSQL". */
+function describePostgreSQL(): string {
+  try {
+    return `PostgreSQL ${psql('show server_version')}`;
+  } catch {
+    return 'PostgreSQL';
+  }
 }
 
 /** The FerretDB version ferretdb/go.mod pins: the embedded build reports "unknown" itself. */
@@ -41,7 +70,8 @@ export async function describeServer(client: MongoClient, server: BenchServer): 
   let ferret = String(info.ferretdbVersion);
   if (ferret === 'unknown' && server.ours)
     ferret = `${pinnedFerretDBVersion()} (as pinned in ferretdb/go.mod; the build reports "unknown")`;
-  return `FerretDB ${ferret}${server.ours ? ' on SQLite' : ''}, answering as MongoDB ${version}`;
+  const storage = !server.ours ? '' : server.postgresqlURL ? ` on ${describePostgreSQL()}` : ' on SQLite';
+  return `FerretDB ${ferret}${storage}, answering as MongoDB ${version}`;
 }
 
 export function describeMachine(): string {

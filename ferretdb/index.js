@@ -1,6 +1,7 @@
 'use strict';
-// Builds (once) and starts FerretDB on SQLite, a MongoDB-compatible server for the tests
-// and the example app when MONGODB_URI is not set. Plain JavaScript so both can load it.
+// Builds (once) and starts FerretDB on SQLite (or on a given PostgreSQL), a MongoDB-compatible
+// server for the tests, the benchmarks and the example app when MONGODB_URI is not set. Plain
+// JavaScript so all of them can load it.
 
 const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -45,15 +46,20 @@ function canConnect(port) {
 
 /**
  * Starts a server. Options: `port` (default: a free one), `dir` (SQLite files; default:
- * a new temporary folder, removed by `stop`). Resolves with `{ uri, port, dir, process, stop() }`;
- * `start` again with the same port and a given dir restarts it over the same data.
+ * a new temporary folder, removed by `stop`), `postgresqlURL` (postgres://user@host:port/db:
+ * store the data in that PostgreSQL database instead of SQLite; `dir` is then ignored, no
+ * folder is made or removed, and `dir` in the result is undefined). Resolves with
+ * `{ uri, port, dir, process, stop() }`; `start` again with the same port and a given dir
+ * (or the same postgresqlURL) restarts it over the same data.
  */
 async function start(options = {}) {
   const binary = build();
   const port = options.port || (await freePort());
-  const ownDir = !options.dir;
-  const dir = options.dir || fs.mkdtempSync(path.join(os.tmpdir(), 'esm-ferretdb-'));
-  const child = spawn(binary, ['-listen', `127.0.0.1:${port}`, '-dir', dir], {
+  const postgresqlURL = options.postgresqlURL;
+  const ownDir = !postgresqlURL && !options.dir;
+  const dir = postgresqlURL ? undefined : options.dir || fs.mkdtempSync(path.join(os.tmpdir(), 'esm-ferretdb-'));
+  const storage = postgresqlURL ? ['-postgresql-url', postgresqlURL] : ['-dir', dir];
+  const child = spawn(binary, ['-listen', `127.0.0.1:${port}`, ...storage], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
