@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Store } from 'express-session';
 import { EventEmitter } from 'node:events';
-import { MongoClient } from 'mongodb';
+import { Collection, MongoClient } from 'mongodb';
 import sinon from 'sinon';
 import createStore = require('../../lib');
 import { freshDb, serverUri, testClient } from '../support/server';
@@ -96,6 +96,33 @@ describe('createStore', () => {
     expect(await store.get('early')).to.deep.include({ n: 3 });
     expect(order).to.deep.equal(['ready', 'length']);
     expect((await db.collection('Sessions').listIndexes().toArray()).map((i) => i.name)).to.include('SessionID_1');
+  });
+
+  it('a setup slower than OperationTimeoutMS calls back with a timeout, then serves once done', async () => {
+    const findOne = Collection.prototype.findOne;
+    // The first findOne is the start's look for 1.x documents, which FerretDB answers by reading every document.
+    let first = true;
+    const slow = sinon.stub(Collection.prototype, 'findOne').callsFake(function (this: Collection, ...args: unknown[]) {
+      const run = () => (findOne as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+      const delay = first ? 600 : 0;
+      first = false;
+      return sleep(delay).then(run);
+    });
+    try {
+      let store!: ReturnType<typeof createStore>;
+      const outcome = await new Promise<Error | null>((resolve) => {
+        store = createStore(freshDb(), (err) => resolve(err), { OperationTimeoutMS: 300 });
+      });
+      expect(outcome).to.have.property('name', 'StoreTimeoutError');
+      await sleep(400);
+      slow.resetHistory();
+      await store.set('s', sessionWith({ n: 1 }));
+      expect(await store.get('s')).to.deep.include({ n: 1 });
+      // One findOne, the get's: the setup that outlived the timeout is the one in use.
+      expect(slow.callCount).to.equal(1);
+    } finally {
+      slow.restore();
+    }
   });
 
   it('works without a callback; ready() resolves with the store', async () => {
