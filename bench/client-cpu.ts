@@ -55,6 +55,12 @@ class StubCollection {
     return { acknowledged: true, matchedCount: 1, modifiedCount: 1, upsertedCount: 0, upsertedId: null };
   }
 
+  async insertOne(doc: Document): Promise<Document> {
+    BSON.serialize({ insert: this.collectionName, documents: [doc] });
+    this.docs.set(String(doc._id), doc);
+    return { acknowledged: true, insertedId: doc._id };
+  }
+
   async deleteMany(): Promise<Document> {
     return { acknowledged: true, deletedCount: 0 };
   }
