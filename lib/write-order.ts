@@ -13,14 +13,11 @@ export function writeOrder(): WriteOrder {
     if (typeof sid !== 'string') return write();
     const before = last.get(sid);
     const result = before ? before.then(write) : write();
-    const settled = result.then(
-      () => {},
-      () => {},
-    );
-    last.set(sid, settled);
-    void settled.then(() => {
+    const release = (): void => {
       if (last.get(sid) === settled) last.delete(sid);
-    });
+    };
+    const settled = result.then(release, release);
+    last.set(sid, settled);
     return result;
   };
 }
