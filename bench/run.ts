@@ -23,7 +23,7 @@ import { startApp, type BenchApp } from './http-app';
 import { typicalSession } from './payload';
 import { measureClientCpu } from './client-cpu';
 import { printClientCpu, printCommandMix, printTable, printTargets, Results, type Group } from './report';
-import { describeMachine, describeServer, startServer } from './server';
+import { describeMachine, describeServer, finishRun, startServer } from './server';
 import { envNumber, msSince, now } from './stats';
 import { KINDS, runHttpBatch, runStoreBatch, type BatchResult } from './workloads';
 
@@ -143,13 +143,7 @@ async function main(): Promise<void> {
         await contender.close();
       }
     }
-    if (!server.ours)
-      await admin
-        .db(DB_NAME)
-        .dropDatabase()
-        .catch(() => {});
-    await admin.close();
-    await server.stop();
+    await finishRun(admin, server, DB_NAME);
   }
 }
 

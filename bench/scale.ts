@@ -34,7 +34,7 @@ import type { SessionData } from 'express-session';
 import { MongoClient, type Db } from 'mongodb';
 import type Types from '../types';
 import { typicalSession } from './payload';
-import { describeMachine, describeServer, psql, startServer } from './server';
+import { describeMachine, describeServer, finishRun, psql, startServer } from './server';
 import { envNumber, msSince, now, percentile } from './stats';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -256,13 +256,7 @@ async function main(): Promise<void> {
     if (MEMORY_OPS > 0) await memory(db);
     console.log(`\nTotal time: ${(msSince(started) / 1000).toFixed(0)} s`);
   } finally {
-    if (!server.ours)
-      await client
-        .db(DB_NAME)
-        .dropDatabase()
-        .catch(() => {});
-    await client.close();
-    await server.stop();
+    await finishRun(client, server, DB_NAME);
   }
 }
 

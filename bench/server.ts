@@ -57,6 +57,20 @@ function describePostgreSQL(): string {
   }
 }
 
+/**
+ * Ends a run: drops `dbName` on a server we did not start (ours goes with its data), closes
+ * the client, and stops our server.
+ */
+export async function finishRun(client: MongoClient, server: BenchServer, dbName: string): Promise<void> {
+  if (!server.ours)
+    await client
+      .db(dbName)
+      .dropDatabase()
+      .catch(() => {});
+  await client.close();
+  await server.stop();
+}
+
 /** The FerretDB version ferretdb/go.mod pins: the embedded build reports "unknown" itself. */
 function pinnedFerretDBVersion(): string | undefined {
   const goMod = fs.readFileSync(path.join(__dirname, '..', 'ferretdb', 'go.mod'), 'utf8');

@@ -151,18 +151,19 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
       unset.FilterVersion = '';
     }
     checkDepth(shape);
-    const upsert = () => ctx.sessions.updateOne(ctx.layout.key(id), ctx.layout.write(id, fields, unset), { upsert: true });
+    const send = () => ctx.sessions.updateOne(ctx.layout.key(id), ctx.layout.write(id, fields, unset), { upsert: true });
+    const upsert = async (): Promise<void> => {
+      try {
+        await send();
+      } catch (err) {
+        // Two racing upserts of a new session: the loser retries and finds the winner's document.
+        if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
+        await send();
+      }
+    };
     const fresh = ctx.known.has(id) ? null : ctx.layout.insert(id, fields);
     try {
-      if (!(fresh && (await insertNew(ctx, fresh)))) {
-        try {
-          await upsert();
-        } catch (err) {
-          // Two racing upserts of a new session: the loser retries and finds the winner's document.
-          if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
-          await upsert();
-        }
-      }
+      if (!fresh || !(await insertNew(ctx, fresh))) await upsert();
     } catch (err) {
       throw explainWriteFailure(err, fields.Data);
     }

@@ -212,9 +212,10 @@ export function unescapeData(data: unknown, legacy: boolean): unknown {
     for (const name of Object.keys(node)) {
       const value = node[name];
       if (typeof value !== 'object' || value === null) continue;
-      const restored = isPlain(value) ? renameOwn(value as Record<string, unknown>, rename) : restoreLeaf(value);
+      const container = isPlain(value);
+      const restored = container ? renameOwn(value as Record<string, unknown>, rename) : restoreLeaf(value);
       if (restored !== value) put(node, name, restored);
-      if (isPlain(value)) stack.push(restored as Record<string, unknown>);
+      if (container) stack.push(restored as Record<string, unknown>);
     }
   }
   return root;

@@ -16,8 +16,6 @@ const MAX_ENTRIES = 10_000;
 const MIN_INTERVAL_MS = 1_000;
 
 export interface TouchThrottle {
-  /** True when `lastAccessed` (ms) is recent enough that no write is needed at `now`. */
-  fresh(lastAccessed: number, now: number): boolean;
   /** True when this process saw the session's clock restarted recently enough. */
   recentlySeen(sid: string, now: number): boolean;
   remember(sid: string, lastAccessed: number): void;
@@ -27,12 +25,11 @@ export interface TouchThrottle {
 export function touchThrottle(intervalSeconds: number, timeToLiveSeconds: number): TouchThrottle {
   const interval = intervalSeconds > 0 ? intervalSeconds * 1000 : Math.min(MIN_INTERVAL_MS, timeToLiveSeconds * 100);
   const seen = boundedMap<number>(MAX_ENTRIES);
-  const fresh = (lastAccessed: number, now: number): boolean => interval > 0 && now - lastAccessed < interval;
   return {
-    fresh,
     recentlySeen(sid, now) {
       const lastAccessed = seen.get(sid);
-      return lastAccessed !== undefined && fresh(lastAccessed, now);
+      // Nothing is remembered with an interval of 0.
+      return lastAccessed !== undefined && now - lastAccessed < interval;
     },
     remember(sid, lastAccessed) {
       if (interval > 0) seen.set(sid, lastAccessed);
