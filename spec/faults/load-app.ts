@@ -18,7 +18,8 @@ process.on('unhandledRejection', (reason) => {
   console.error('unhandled rejection:', reason);
 });
 
-const client = new MongoClient(process.env.MONGODB_URI!, { heartbeatFrequencyMS: 500 });
+// maxPoolSize as README advises for FerretDB v1.
+const client = new MongoClient(process.env.MONGODB_URI!, { heartbeatFrequencyMS: 500, maxPoolSize: 50 });
 createStore(
   client,
   (err, store) => {
