@@ -88,10 +88,13 @@ async function start(options = {}) {
     port,
     dir,
     process: child,
-    /** Stops the server (SIGTERM, or SIGKILL for a crash); a data folder made by `start` is removed. */
+    /** Stops the server (SIGTERM, SIGKILL 10 s later if still up; or SIGKILL for a crash); a data folder made by `start` is removed. */
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      // A server wedged mid-request may ignore SIGTERM; a test run must still end.
+      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
+      clearTimeout(kill);
       if (ownDir) fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -62,7 +63,21 @@ func run(listen string, config *ferretdb.Config) {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go stopWithParent(stop)
 
 	fmt.Println("ferretdb listening on", listen)
 	f.Run(ctx)
+}
+
+// stopWithParent stops the server once the process that started it is gone, so that a
+// test run killed with SIGKILL (or by a CI timeout) leaves no server behind.
+func stopWithParent(stop func()) {
+	parent := os.Getppid()
+	for range time.Tick(time.Second) {
+		if os.Getppid() != parent {
+			stop()
+			time.Sleep(10 * time.Second) // a wedged request may hold Run; do not wait for it
+			os.Exit(1)
+		}
+	}
 }

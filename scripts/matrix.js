@@ -14,6 +14,7 @@ const axes = {
   'express-session': ['express-session-1.17', 'express-session'],
 };
 const PARALLEL = 4;
+const RUN_LIMIT_MS = 15 * 60_000;
 // Child processes there load the default versions, and the 1,000-session test is a load test.
 const EXCLUDE = ['concurrency', 'package', 'readme'].map((name) => `spec/integration/${name}.spec.ts`);
 
@@ -52,9 +53,15 @@ function run(matrix) {
     const args = [mocha, 'spec/integration', ...EXCLUDE.flatMap((file) => ['--exclude', file])];
     const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ESM_MATRIX: matrix } });
     let output = '';
+    // A run takes about a minute; one that hangs fails instead of stalling CI.
+    const timer = setTimeout(() => {
+      output += `\nmatrix: killed after ${RUN_LIMIT_MS / 60_000} minutes\n`;
+      child.kill('SIGKILL');
+    }, RUN_LIMIT_MS);
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
     child.on('close', (code) => {
+      clearTimeout(timer);
       const count = (word) => Number((new RegExp(`(\\d+) ${word}`).exec(output) || [])[1] || 0);
       resolve({ matrix, code, output, passing: count('passing'), failing: count('failing'), pending: count('pending') });
     });

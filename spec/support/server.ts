@@ -12,6 +12,7 @@ export interface RunningServer {
   uri: string;
   port: number;
   dir: string;
+  process: import('node:child_process').ChildProcess;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -71,8 +72,12 @@ export const mochaHooks = {
   },
   async afterAll(this: Mocha.Context): Promise<void> {
     this.timeout(60_000);
-    for (const db of databases) await db.dropDatabase().catch(() => {});
-    await client?.close();
+    // Bounded, so a database the server stopped answering for cannot keep the run from ending.
+    await Promise.race([
+      Promise.all(databases.map((db) => db.dropDatabase().catch(() => {}))),
+      new Promise((resolve) => setTimeout(resolve, 20_000).unref()),
+    ]);
+    await client?.close(true);
     await server?.stop();
     process.off('unhandledRejection', onUnhandled);
     if (unhandled.length > 0) {
