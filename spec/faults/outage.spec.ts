@@ -130,6 +130,35 @@ describe('outages (the test kills and restarts its own server)', function () {
     }
   });
 
+  it('a server that stops answering (frozen): every pending call ends within the bound, and the last acknowledged write wins once it answers', async () => {
+    await store.set('frozen', sessionWith({ version: 1 }));
+    server.freeze();
+    let calls: { ms: number; ok: boolean; error?: unknown }[];
+    try {
+      calls = await Promise.all([
+        ...Array.from({ length: 20 }, () => timed(store.set('frozen', sessionWith({ version: 2 })))),
+        ...Array.from({ length: 20 }, (_, i) => timed(store.get(i % 2 ? 'frozen' : `other-${i}`))),
+        timed(store.destroy('other-1')),
+        timed(store.length()),
+      ]);
+    } finally {
+      server.thaw();
+    }
+    for (const call of calls) {
+      expect(call.ok).to.equal(false);
+      expect(call.ms).to.be.below(BOUND + 500);
+      expect(call.error)
+        .to.be.instanceOf(Error)
+        .with.property('message')
+        .that.matches(/within 1500 ms/);
+    }
+    // The held writes land after the thaw; a write made now still goes out after them.
+    let last = await timed(store.set('frozen', sessionWith({ version: 3 })));
+    for (let i = 0; i < 20 && !last.ok; i++) last = await timed(store.set('frozen', sessionWith({ version: 3 })));
+    expect(last.ok, String(last.error)).to.equal(true);
+    expect(await store.get('frozen')).to.deep.include({ version: 3 });
+  });
+
   it('through express-session: errors during the kill, no session while disconnected, served again after restart', async () => {
     const app = await startApp(store);
     try {

@@ -36,7 +36,17 @@ export class FaultServer {
     this.running = undefined;
   }
 
+  /** SIGSTOP: the server keeps its connections open and answers nothing, as a wedged one does. */
+  freeze(): void {
+    this.running?.process.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.running?.process.kill('SIGCONT');
+  }
+
   async dispose(): Promise<void> {
+    this.thaw();
     await this.running?.stop();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
