@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { Store } from 'express-session';
 import { EventEmitter } from 'node:events';
-import { Collection, MongoClient } from 'mongodb';
+import { MongoClient } from 'mongodb';
 import sinon from 'sinon';
 import createStore = require('../../lib');
+import { holdFirstCall } from '../support/held-call';
 import { freshDb, serverUri, testClient } from '../support/server';
 import { openStore, sessionWith, sleep } from '../support/store';
 
@@ -99,15 +100,8 @@ describe('createStore', () => {
   });
 
   it('a setup slower than OperationTimeoutMS calls back with a timeout, then serves once done', async () => {
-    const findOne = Collection.prototype.findOne;
     // The first findOne is the start's look for 1.x documents, which FerretDB answers by reading every document.
-    let first = true;
-    const slow = sinon.stub(Collection.prototype, 'findOne').callsFake(function (this: Collection, ...args: unknown[]) {
-      const run = () => (findOne as (...a: unknown[]) => Promise<unknown>).apply(this, args);
-      const delay = first ? 600 : 0;
-      first = false;
-      return sleep(delay).then(run);
-    });
+    const slow = holdFirstCall('findOne', 600);
     try {
       let store!: ReturnType<typeof createStore>;
       const outcome = await new Promise<Error | null>((resolve) => {
