@@ -1,4 +1,7 @@
+import createDebug from 'debug';
 import type createStore from '../types';
+
+const debug = createDebug('express-session-mongodb');
 
 /** Options after validation, in the store's own terms. */
 export interface Settings {
@@ -9,81 +12,130 @@ export interface Settings {
   deleteFlags: boolean;
   operationTimeoutMs: number;
   touchInterval: number;
+  maxLifetime: number;
 }
 
 /** Long enough for a slow server, short enough that a request does not hang on an outage. */
 export const DEFAULT_OPERATION_TIMEOUT_MS = 10_000;
 
+/** setTimeout holds at most this many milliseconds; a longer delay fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The largest `expireAfterSeconds` servers accept on a TTL index. */
+const MAX_TTL_SECONDS = 2 ** 31 - 1;
+
 // MongoDB refuses these in collection names.
 const BAD_COLLECTION_NAME = /[$\0]|^system\./;
 
-function optionalBoolean(options: createStore.Options, name: keyof createStore.Options): boolean | undefined {
+type Loose = Record<string, unknown>;
+
+function shown(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/** 1.x read its switches by truthiness; 2.x does too, saying so when the value was not a boolean. */
+function looseBoolean(options: Loose, name: string): boolean | undefined {
   const value = options[name];
   if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') {
-    throw new TypeError(`Option ${name} must be a boolean, got ${typeof value}`);
+  if (typeof value === 'boolean') return value;
+  debug('option %s: %s read as %s, by truthiness as 1.x did', name, shown(value), Boolean(value));
+  return Boolean(value);
+}
+
+/** 1.x: any falsy name meant 'Sessions'; a truthy one went to the server as given. */
+function readCollectionName(options: Loose): string {
+  const value = options.CollectionName;
+  if (value === undefined) return 'Sessions';
+  if (!value) {
+    debug('option CollectionName: %s read as "Sessions", as 1.x did', shown(value));
+    return 'Sessions';
+  }
+  if (typeof value !== 'string') {
+    throw new TypeError(`Option CollectionName must be a string, got ${typeof value}`);
+  }
+  if (BAD_COLLECTION_NAME.test(value)) {
+    throw new RangeError('Option CollectionName must be a name without "$" or "\\0", not starting with "system."');
   }
   return value;
 }
 
-/** Validates 1.x-style options; unknown keys are ignored, as 1.x did. */
+/**
+ * 1.x kept a truthy TimeToLive and made the TTL index when it compared `> 0` in
+ * JavaScript, so '100' meant 100 s and -1, '' or 'abc' meant no expiry. Values that
+ * passed `> 0` without being a number or a string (true, a Date) went to the server as
+ * `expireAfterSeconds`; 2.x refuses them rather than guess a duration.
+ */
+function readTimeToLive(options: Loose): number {
+  const value = options.TimeToLive;
+  if (value === undefined) return 0;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_TTL_SECONDS) return value;
+  const comparable = typeof value === 'number' || typeof value === 'string';
+  if (!((value as number) > 0)) {
+    debug('option TimeToLive: %s read as 0 (no expiry), as 1.x did', shown(value));
+    return 0;
+  }
+  if (!comparable) throw new TypeError(`Option TimeToLive must be a number of seconds, got ${typeof value}`);
+  const seconds = Math.ceil(Number(value));
+  if (!Number.isSafeInteger(seconds) || seconds > MAX_TTL_SECONDS) {
+    throw new RangeError(`Option TimeToLive must be a whole number of seconds from 0 to ${MAX_TTL_SECONDS}, got ${shown(value)}`);
+  }
+  debug('option TimeToLive: %s read as %d s', shown(value), seconds);
+  return seconds;
+}
+
+/** Options 2.x added are strict: nobody relied on a loose reading of them. */
+function strictWhole(options: Loose, name: string, fallback: number, unit: string, max = Number.MAX_SAFE_INTEGER): number {
+  const value = options[name] ?? fallback;
+  if (typeof value !== 'number') {
+    throw new TypeError(`Option ${name} must be a number, got ${typeof value}`);
+  }
+  if (!Number.isSafeInteger(value) || value < 0 || value > max) {
+    const bound = max === Number.MAX_SAFE_INTEGER ? '>= 0' : `from 0 to ${max}`;
+    throw new RangeError(`Option ${name} must be a whole number of ${unit} ${bound}, got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * 1.x's code read only `DeleteFlag`; its README said `DeleteFlags`. Both work; when both
+ * are given and disagree, `DeleteFlag` wins, as it did in 1.x.
+ */
+function readDeleteFlags(options: Loose): boolean {
+  const flag = looseBoolean(options, 'DeleteFlag');
+  const flags = looseBoolean(options, 'DeleteFlags');
+  if (flag !== undefined && flags !== undefined && flag !== flags) {
+    debug('options DeleteFlag (%s) and DeleteFlags (%s) disagree: DeleteFlag wins, as in 1.x', flag, flags);
+  }
+  return flag ?? flags ?? false;
+}
+
+/**
+ * Reads options as 1.x did: unknown keys ignored, its own options by truthiness (each
+ * loose value logs one debug line). Errors only where 1.x failed too, and for 2.x's options.
+ */
 export function readOptions(input: unknown): Settings {
   if (input === undefined || input === null) input = {};
   if (typeof input !== 'object' || Array.isArray(input)) {
     throw new TypeError('Options must be an object');
   }
-  const options = input as createStore.Options;
+  const options = input as createStore.Options as Loose;
 
-  const collectionName = options.CollectionName ?? 'Sessions';
-  if (typeof collectionName !== 'string') {
-    throw new TypeError(`Option CollectionName must be a string, got ${typeof collectionName}`);
-  }
-  if (collectionName === '' || BAD_COLLECTION_NAME.test(collectionName)) {
-    throw new RangeError('Option CollectionName must be a non-empty name without "$" or "\\0", not starting with "system."');
-  }
-
-  const timeToLive = options.TimeToLive ?? 0;
-  if (typeof timeToLive !== 'number') {
-    throw new TypeError(`Option TimeToLive must be a number, got ${typeof timeToLive}`);
-  }
-  if (!Number.isSafeInteger(timeToLive) || timeToLive < 0) {
-    throw new RangeError(`Option TimeToLive must be a whole number of seconds >= 0, got ${timeToLive}`);
-  }
-
-  const operationTimeoutMs = options.OperationTimeoutMS ?? DEFAULT_OPERATION_TIMEOUT_MS;
-  if (typeof operationTimeoutMs !== 'number') {
-    throw new TypeError(`Option OperationTimeoutMS must be a number, got ${typeof operationTimeoutMs}`);
-  }
-  if (!Number.isSafeInteger(operationTimeoutMs) || operationTimeoutMs < 0) {
-    throw new RangeError(`Option OperationTimeoutMS must be a whole number of milliseconds >= 0, got ${operationTimeoutMs}`);
-  }
-
-  const touchInterval = options.TouchInterval ?? 0;
-  if (typeof touchInterval !== 'number') {
-    throw new TypeError(`Option TouchInterval must be a number, got ${typeof touchInterval}`);
-  }
-  if (!Number.isSafeInteger(touchInterval) || touchInterval < 0) {
-    throw new RangeError(`Option TouchInterval must be a whole number of seconds >= 0, got ${touchInterval}`);
-  }
+  const timeToLive = readTimeToLive(options);
+  const touchInterval = strictWhole(options, 'TouchInterval', 0, 'seconds');
   if (timeToLive > 0 && touchInterval >= timeToLive) {
     throw new RangeError(
       `Option TouchInterval (${touchInterval}) must be shorter than TimeToLive (${timeToLive}), or sessions expire while in use`,
     );
   }
 
-  const deleteFlags = optionalBoolean(options, 'DeleteFlags');
-  const deleteFlag = optionalBoolean(options, 'DeleteFlag');
-  if (deleteFlags !== undefined && deleteFlag !== undefined && deleteFlags !== deleteFlag) {
-    throw new RangeError('Options DeleteFlags and DeleteFlag disagree; give one of them');
-  }
-
   return {
-    collectionName,
+    collectionName: readCollectionName(options),
     timeToLive,
-    indexSessionId: optionalBoolean(options, 'IndexSessionID') ?? false,
-    filter: optionalBoolean(options, 'Filter') ?? false,
-    deleteFlags: deleteFlags ?? deleteFlag ?? false,
-    operationTimeoutMs,
+    indexSessionId: looseBoolean(options, 'IndexSessionID') ?? false,
+    filter: looseBoolean(options, 'Filter') ?? false,
+    deleteFlags: readDeleteFlags(options),
+    operationTimeoutMs: strictWhole(options, 'OperationTimeoutMS', DEFAULT_OPERATION_TIMEOUT_MS, 'milliseconds', MAX_TIMER_MS),
     touchInterval,
+    maxLifetime: strictWhole(options, 'MaxLifetime', 0, 'seconds'),
   };
 }

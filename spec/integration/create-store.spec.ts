@@ -127,7 +127,7 @@ describe('createStore', () => {
   });
 
   it('without a callback, a failed setup rejects ready() and later calls, and nothing goes unhandled', async () => {
-    const store = createStore(freshDb(), undefined, { TimeToLive: -1 });
+    const store = createStore(freshDb(), undefined, { TimeToLive: Infinity });
     await sleep(50);
     expect(await store.ready().catch((e: unknown) => e)).to.be.instanceOf(RangeError);
     expect(await store.get('x').catch((e: unknown) => e)).to.be.instanceOf(RangeError);
@@ -139,11 +139,29 @@ describe('createStore', () => {
     expect(() => createStore(freshDb(), {} as never)).to.throw(TypeError, /callback must be a function/);
   });
 
+  it('starts with every options object 1.x accepted, meaning what 1.x made of it', async () => {
+    const db = freshDb();
+    const loose = { CollectionName: '', IndexSessionID: 1, Filter: 'true', DeleteFlag: 0, TimeToLive: -1 };
+    const store = await openStore(db, loose as never);
+    const indexes = await db.collection('Sessions').listIndexes().toArray();
+    expect(indexes.find((index) => index.name === 'SessionID_1')?.unique).to.equal(true);
+    expect(indexes.some((index) => 'expireAfterSeconds' in index)).to.equal(false);
+    // Filter read as true: a dotted name is stored; DeleteFlag 0: destroy deletes.
+    await store.set('loose', sessionWith({ 'a.b': 1 }));
+    expect(await store.get('loose')).to.deep.include({ 'a.b': 1 });
+    await store.destroy('loose');
+    expect(await db.collection('Sessions').countDocuments({ SessionID: 'loose' })).to.equal(0);
+
+    const empty = freshDb();
+    await openStore(empty, { TimeToLive: '' } as never);
+    expect(await indexNames(empty)).to.deep.equal(['_id_']);
+  });
+
   const badOptions: Array<[string, object, ErrorConstructor, RegExp]> = [
-    ['a negative TimeToLive', { TimeToLive: -5 }, RangeError, /TimeToLive/],
-    ['a fractional TimeToLive', { TimeToLive: 0.5 }, RangeError, /TimeToLive/],
-    ['a string where a boolean belongs', { Filter: 'yes' }, TypeError, /Filter/],
-    ['an empty collection name', { CollectionName: '' }, RangeError, /CollectionName/],
+    ['an infinite TimeToLive', { TimeToLive: Infinity }, RangeError, /TimeToLive/],
+    ['an object as CollectionName', { CollectionName: { name: 'S' } }, TypeError, /CollectionName/],
+    ['a fractional TouchInterval', { TouchInterval: 0.5 }, RangeError, /TouchInterval/],
+    ['an OperationTimeoutMS no timer can hold', { OperationTimeoutMS: 2 ** 31 }, RangeError, /OperationTimeoutMS/],
   ];
   for (const [name, options, type, message] of badOptions) {
     it(`calls back with a ${type.name} naming the option for ${name}`, async () => {

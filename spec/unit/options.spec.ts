@@ -1,22 +1,25 @@
 import { expect } from 'chai';
-import { readOptions } from '../../lib/options';
+import { readOptions, type Settings } from '../../lib/options';
+import { debugLines } from '../support/debug-lines';
+
+const DEFAULTS: Settings = {
+  collectionName: 'Sessions',
+  timeToLive: 0,
+  indexSessionId: false,
+  filter: false,
+  deleteFlags: false,
+  operationTimeoutMs: 10_000,
+  touchInterval: 0,
+  maxLifetime: 0,
+};
 
 describe('options', () => {
   it('defaults as 1.x when omitted', () => {
-    const expected = {
-      collectionName: 'Sessions',
-      timeToLive: 0,
-      indexSessionId: false,
-      filter: false,
-      deleteFlags: false,
-      operationTimeoutMs: 10_000,
-      touchInterval: 0,
-    };
-    expect(readOptions(undefined)).to.deep.equal(expected);
-    expect(readOptions({})).to.deep.equal(expected);
+    expect(readOptions(undefined)).to.deep.equal(DEFAULTS);
+    expect(readOptions({})).to.deep.equal(DEFAULTS);
   });
 
-  it('reads every 1.x option and ignores unknown keys', () => {
+  it('reads every option and ignores unknown keys', () => {
     expect(
       readOptions({
         CollectionName: 'S',
@@ -26,9 +29,10 @@ describe('options', () => {
         DeleteFlags: true,
         OperationTimeoutMS: 0,
         TouchInterval: 10,
+        MaxLifetime: 3600,
         ConvertToUtf8: true,
         Other: 1,
-      }),
+      } as never),
     ).to.deep.equal({
       collectionName: 'S',
       timeToLive: 60,
@@ -37,33 +41,79 @@ describe('options', () => {
       deleteFlags: true,
       operationTimeoutMs: 0,
       touchInterval: 10,
+      maxLifetime: 3600,
     });
   });
 
-  it('accepts the 1.x code spelling DeleteFlag', () => {
+  it('accepts both spellings; when they disagree DeleteFlag wins, as 1.x read only it', async () => {
     expect(readOptions({ DeleteFlag: true }).deleteFlags).to.equal(true);
+    expect(readOptions({ DeleteFlags: true }).deleteFlags).to.equal(true);
     expect(readOptions({ DeleteFlag: true, DeleteFlags: true }).deleteFlags).to.equal(true);
-    expect(() => readOptions({ DeleteFlag: true, DeleteFlags: false })).to.throw(RangeError, /DeleteFlags and DeleteFlag/);
+    const lines = await debugLines(() => {
+      expect(readOptions({ DeleteFlag: true, DeleteFlags: false }).deleteFlags).to.equal(true);
+      expect(readOptions({ DeleteFlag: 0, DeleteFlags: true } as never).deleteFlags).to.equal(false);
+    });
+    expect(lines.filter((line) => /disagree: DeleteFlag wins/.test(line))).to.have.length(2);
+  });
+
+  // What 1.x's constructor made of each value (LEGACY-API.md, "How 1.x read its options").
+  const loose: Array<[string, object, Partial<Settings>, RegExp]> = [
+    ['IndexSessionID: 1', { IndexSessionID: 1 }, { indexSessionId: true }, /IndexSessionID: 1 read as true/],
+    ['IndexSessionID: "no"', { IndexSessionID: 'no' }, { indexSessionId: true }, /IndexSessionID: "no" read as true/],
+    ['Filter: "true"', { Filter: 'true' }, { filter: true }, /Filter: "true" read as true/],
+    ['Filter: 0', { Filter: 0 }, { filter: false }, /Filter: 0 read as false/],
+    ['Filter: null', { Filter: null }, { filter: false }, /Filter: null read as false/],
+    ['DeleteFlag: 0', { DeleteFlag: 0 }, { deleteFlags: false }, /DeleteFlag: 0 read as false/],
+    ['DeleteFlag: "yes"', { DeleteFlag: 'yes' }, { deleteFlags: true }, /DeleteFlag: "yes" read as true/],
+    ['DeleteFlags: 1', { DeleteFlags: 1 }, { deleteFlags: true }, /DeleteFlags: 1 read as true/],
+    ['TimeToLive: -1', { TimeToLive: -1 }, { timeToLive: 0 }, /TimeToLive: -1 read as 0/],
+    ['TimeToLive: ""', { TimeToLive: '' }, { timeToLive: 0 }, /TimeToLive: "" read as 0/],
+    ['TimeToLive: "abc"', { TimeToLive: 'abc' }, { timeToLive: 0 }, /TimeToLive: "abc" read as 0/],
+    ['TimeToLive: false', { TimeToLive: false }, { timeToLive: 0 }, /TimeToLive: false read as 0/],
+    ['TimeToLive: null', { TimeToLive: null }, { timeToLive: 0 }, /TimeToLive: null read as 0/],
+    ['TimeToLive: NaN', { TimeToLive: NaN }, { timeToLive: 0 }, /TimeToLive: NaN read as 0/],
+    ['TimeToLive: "100"', { TimeToLive: '100' }, { timeToLive: 100 }, /TimeToLive: "100" read as 100 s/],
+    ['TimeToLive: 1.5', { TimeToLive: 1.5 }, { timeToLive: 2 }, /TimeToLive: 1.5 read as 2 s/],
+    ['CollectionName: ""', { CollectionName: '' }, { collectionName: 'Sessions' }, /CollectionName: "" read as "Sessions"/],
+    ['CollectionName: 0', { CollectionName: 0 }, { collectionName: 'Sessions' }, /CollectionName: 0 read as "Sessions"/],
+    ['CollectionName: null', { CollectionName: null }, { collectionName: 'Sessions' }, /CollectionName: null read as "Sessions"/],
+  ];
+  for (const [name, options, expected, line] of loose) {
+    it(`reads ${name} as 1.x did, with one debug line`, async () => {
+      let settings: Settings | undefined;
+      const lines = await debugLines(() => (settings = readOptions(options)));
+      expect(settings).to.deep.equal({ ...DEFAULTS, ...expected });
+      expect(lines).to.have.length(1);
+      expect(lines[0]).to.match(line);
+    });
+  }
+
+  it('logs nothing for values of the documented types', async () => {
+    const lines = await debugLines(() =>
+      readOptions({ CollectionName: 'S', TimeToLive: 60, IndexSessionID: false, Filter: true, DeleteFlags: false }),
+    );
+    expect(lines).to.deep.equal([]);
   });
 
   const bad: Array<[string, unknown, ErrorConstructor, RegExp]> = [
-    ['negative TimeToLive', { TimeToLive: -1 }, RangeError, /TimeToLive/],
-    ['fractional TimeToLive', { TimeToLive: 1.5 }, RangeError, /TimeToLive/],
     ['infinite TimeToLive', { TimeToLive: Infinity }, RangeError, /TimeToLive/],
-    ['string TimeToLive', { TimeToLive: '60' }, TypeError, /TimeToLive/],
-    ['string Filter', { Filter: 'true' }, TypeError, /Filter/],
+    ['a TimeToLive no server accepts', { TimeToLive: 2 ** 31 }, RangeError, /TimeToLive/],
+    ['TimeToLive: true (a server would get a boolean as expireAfterSeconds)', { TimeToLive: true }, TypeError, /TimeToLive/],
+    ['a Date as TimeToLive', { TimeToLive: new Date() }, TypeError, /TimeToLive/],
     ['negative OperationTimeoutMS', { OperationTimeoutMS: -1 }, RangeError, /OperationTimeoutMS/],
+    ['OperationTimeoutMS a timer cannot hold', { OperationTimeoutMS: 2 ** 31 }, RangeError, /OperationTimeoutMS.*2147483647/],
     ['string OperationTimeoutMS', { OperationTimeoutMS: '5s' }, TypeError, /OperationTimeoutMS/],
     ['fractional TouchInterval', { TouchInterval: 0.5 }, RangeError, /TouchInterval/],
     ['TouchInterval not shorter than TimeToLive', { TimeToLive: 60, TouchInterval: 60 }, RangeError, /shorter than TimeToLive/],
+    ['TouchInterval not shorter than a loose TimeToLive', { TimeToLive: '60', TouchInterval: 60 }, RangeError, /shorter than TimeToLive/],
     ['string TouchInterval', { TouchInterval: '60' }, TypeError, /TouchInterval/],
-    ['number IndexSessionID', { IndexSessionID: 1 }, TypeError, /IndexSessionID/],
-    ['string DeleteFlags', { DeleteFlags: 'yes' }, TypeError, /DeleteFlags/],
-    ['string DeleteFlag', { DeleteFlag: 'yes' }, TypeError, /DeleteFlag/],
-    ['empty CollectionName', { CollectionName: '' }, RangeError, /CollectionName/],
+    ['negative MaxLifetime', { MaxLifetime: -1 }, RangeError, /MaxLifetime/],
+    ['fractional MaxLifetime', { MaxLifetime: 1.5 }, RangeError, /MaxLifetime/],
+    ['string MaxLifetime', { MaxLifetime: '3600' }, TypeError, /MaxLifetime/],
     ['CollectionName with $', { CollectionName: 'a$b' }, RangeError, /CollectionName/],
     ['system. CollectionName', { CollectionName: 'system.x' }, RangeError, /CollectionName/],
     ['number CollectionName', { CollectionName: 5 }, TypeError, /CollectionName/],
+    ['object CollectionName', { CollectionName: { name: 'S' } }, TypeError, /CollectionName/],
     ['options that are not an object', 'Sessions', TypeError, /Options/],
   ];
   for (const [name, options, type, message] of bad) {
