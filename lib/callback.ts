@@ -1,3 +1,7 @@
+import createDebug from 'debug';
+
+const debug = createDebug('express-session-mongodb');
+
 export type Callback<T> = (err: Error | null, result?: T) => void;
 
 /** Throws at once: a callback that is not a function has nowhere to report to. */
@@ -15,9 +19,14 @@ function toError(reason: unknown): Error {
  * Hands a result to an error-first callback, or returns the promise when there is none.
  * The callback runs on its own tick, outside the promise chain, so an exception it
  * throws surfaces as an uncaught exception instead of a rejection, and it runs once.
+ * Without a callback, a failure nobody handles is dropped (logged under DEBUG), as 1.x
+ * dropped it; whoever awaits the returned promise still gets the rejection.
  */
-export function settle<T>(promise: Promise<T>, callback: Callback<T> | undefined | null): Promise<T> | undefined {
-  if (callback === undefined || callback === null) return promise;
+export function settle<T>(promise: Promise<T>, callback: Callback<T> | undefined | null, name = 'call'): Promise<T> | undefined {
+  if (callback === undefined || callback === null) {
+    promise.catch((reason: unknown) => debug('%s failed without a callback: %s', name, toError(reason).message));
+    return promise;
+  }
   promise.then(
     (value) => process.nextTick(callback, null, value),
     (reason: unknown) => process.nextTick(callback, toError(reason)),
@@ -25,14 +34,28 @@ export function settle<T>(promise: Promise<T>, callback: Callback<T> | undefined
   return undefined;
 }
 
+/** `destroy(cb)`, `set(sid, cb)`: the position of a callback given where data belongs, or -1. */
+function misplacedCallback(args: unknown[], arity: number): number {
+  return args.slice(0, arity).findIndex((arg) => typeof arg === 'function');
+}
+
 /**
  * Wraps `run` as a callback-last method: with a callback at position `arity` it calls
- * back, otherwise it returns the promise.
+ * back, otherwise it returns the promise. A callback given in place of an argument is
+ * called back with a TypeError naming the missing one.
  */
 export function callbackOrPromise<A extends unknown[], T>(name: string, run: (...args: A) => Promise<T>, arity: number) {
   return (...args: unknown[]): Promise<T> | undefined => {
-    const callback = args.length > arity ? args[arity] : undefined;
+    let callback = args.length > arity ? args[arity] : undefined;
     checkCallback(callback, name);
-    return settle(run(...(args.slice(0, arity) as A)), callback as Callback<T> | undefined);
+    const misplaced = callback === undefined || callback === null ? misplacedCallback(args, arity) : -1;
+    if (misplaced >= 0) {
+      callback = args[misplaced];
+      const missing = new TypeError(
+        `${name}: argument ${misplaced + 1} of ${arity} is missing; a callback was given in its place (callback goes last)`,
+      );
+      return settle(Promise.reject(missing), callback as Callback<T>, name);
+    }
+    return settle(run(...(args.slice(0, arity) as A)), callback as Callback<T> | undefined, name);
   };
 }

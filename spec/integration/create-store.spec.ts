@@ -134,6 +134,28 @@ describe('createStore', () => {
     // The run fails if any rejection was left unhandled (spec/support/server.ts).
   });
 
+  it('a method called without a callback never takes the process down; an awaited one still rejects', async () => {
+    const store = await openStore(freshDb());
+    await store.close();
+    const unhandled = sinon.spy();
+    process.on('unhandledRejection', unhandled);
+    try {
+      void store.destroy('x');
+      void store.set('x', sessionWith({}));
+      await sleep(50);
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+    expect(unhandled.called).to.equal(false);
+    expect(await store.get('x').catch((e: unknown) => e)).to.be.instanceOf(Error);
+  });
+
+  it('a callback given in place of the session ID is called back with a TypeError', async () => {
+    const store = await openStore(freshDb());
+    const err = await new Promise((resolve) => (store.destroy as unknown as (cb: (e: unknown) => void) => void)(resolve));
+    expect(err).to.be.instanceOf(TypeError).with.property('message').that.matches(/destroy: argument 1 of 1 is missing/);
+  });
+
   it('throws a TypeError at once when the callback is not a function', () => {
     expect(() => createStore(freshDb(), 'callback' as never)).to.throw(TypeError, /callback must be a function/);
     expect(() => createStore(freshDb(), {} as never)).to.throw(TypeError, /callback must be a function/);

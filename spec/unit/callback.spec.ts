@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { checkCallback, settle } from '../../lib/callback';
+import { callbackOrPromise, checkCallback, settle } from '../../lib/callback';
+import { debugLines } from '../support/debug-lines';
 
 describe('callback bridge', () => {
   it('returns the promise when no callback is given', async () => {
@@ -46,5 +47,53 @@ describe('callback bridge', () => {
   it('refuses a callback that is not a function', () => {
     expect(() => checkCallback('nope', 'get')).to.throw(TypeError, /get: callback must be a function/);
     expect(() => checkCallback(undefined, 'get')).not.to.throw();
+  });
+
+  it('without a callback, a failure nobody handles is dropped with a debug line, not left unhandled', async () => {
+    const unhandled = sinon.spy();
+    process.on('unhandledRejection', unhandled);
+    try {
+      const lines = await debugLines(async () => {
+        settle(Promise.reject(new Error('server gone')), undefined, 'destroy');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      });
+      expect(lines.some((line) => /destroy failed without a callback: server gone/.test(line))).to.equal(true);
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+    expect(unhandled.called).to.equal(false);
+  });
+
+  it('without a callback, whoever awaits the promise still gets the rejection', async () => {
+    const err = await settle(Promise.reject(new Error('boom')), undefined)!.catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(Error).with.property('message', 'boom');
+  });
+
+  const misplaced: Array<[string, number, (method: (...args: unknown[]) => unknown, cb: sinon.SinonSpy) => unknown, RegExp]> = [
+    ['destroy(cb)', 1, (method, cb) => method(cb), /destroy: argument 1 of 1 is missing/],
+    ['get(cb)', 1, (method, cb) => method(cb), /get: argument 1 of 1 is missing/],
+    ['set(sid, cb)', 2, (method, cb) => method('sid', cb), /set: argument 2 of 2 is missing/],
+    ['touch(sid, cb)', 2, (method, cb) => method('sid', cb), /touch: argument 2 of 2 is missing/],
+  ];
+  for (const [call, arity, invoke, message] of misplaced) {
+    it(`${call}: reports the missing argument through that callback, once, without running the method`, async () => {
+      const name = call.slice(0, call.indexOf('('));
+      const run = sinon.stub().resolves('ran');
+      const callback = sinon.spy();
+      expect(invoke(callbackOrPromise(name, run, arity), callback)).to.equal(undefined);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(run.called).to.equal(false);
+      expect(callback.calledOnce).to.equal(true);
+      expect(callback.firstCall.args[0]).to.be.instanceOf(TypeError).with.property('message').that.matches(message);
+    });
+  }
+
+  it('still calls a callback given last, with the arguments before it', async () => {
+    const run = sinon.stub().resolves('ran');
+    const callback = sinon.spy();
+    callbackOrPromise('set', run, 2)('sid', { n: 1 }, callback);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(run.calledOnceWithExactly('sid', { n: 1 })).to.equal(true);
+    expect(callback.calledOnceWithExactly(null, 'ran')).to.equal(true);
   });
 });
