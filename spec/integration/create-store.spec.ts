@@ -153,7 +153,10 @@ describe('createStore', () => {
   it('a callback given in place of the session ID is called back with a TypeError', async () => {
     const store = await openStore(freshDb());
     const err = await new Promise((resolve) => (store.destroy as unknown as (cb: (e: unknown) => void) => void)(resolve));
-    expect(err).to.be.instanceOf(TypeError).with.property('message').that.matches(/destroy: argument 1 of 1 is missing/);
+    expect(err)
+      .to.be.instanceOf(TypeError)
+      .with.property('message')
+      .that.matches(/destroy: argument 1 of 1 is missing/);
   });
 
   it('throws a TypeError at once when the callback is not a function', () => {
