@@ -1,4 +1,3 @@
-import { Store } from 'express-session';
 import type { SessionData } from 'express-session';
 import type { Db } from 'mongodb';
 import type createStoreTypes from '../types';
@@ -15,6 +14,7 @@ import { retryTransient } from './retry';
 import { withTimeout } from './timeout';
 import { writeOrder } from './write-order';
 import { prepare, type Context } from './setup';
+import { StoreBase } from './store-prototype';
 
 type SessionStore = createStoreTypes.SessionStore;
 type ListedSession = createStoreTypes.ListedSession;
@@ -35,8 +35,7 @@ function checkSession(session: unknown): SessionData {
  */
 export function createStore(handle: unknown, callback?: Callback<SessionStore> | null, options?: createStoreTypes.Options): SessionStore {
   checkCallback(callback, 'createStore');
-  // The typings call Store abstract; at run time it is the plain constructor express-session subclasses.
-  const store = new (Store as unknown as new () => Store)() as SessionStore;
+  const store = new StoreBase() as SessionStore;
 
   // Checked now, reported through the callback: the store must exist either way.
   let settings: Settings | undefined;

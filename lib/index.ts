@@ -1,5 +1,9 @@
 import type createStoreTypes from '../types';
 import { createStore } from './create-store';
+import { StoreBase } from './store-prototype';
+
+// 1.x's stores were `instanceof` the exported function: they inherit from its prototype.
+createStore.prototype = StoreBase.prototype;
 
 // 1.x exported the function itself; `.default` and `.createStore` serve ESM and TypeScript imports.
 const exported = Object.assign(createStore, { default: createStore, createStore }) as unknown as createStoreTypes.CreateStore;

@@ -33,6 +33,10 @@ describe('createStore', () => {
     const store = await openStore(freshDb());
     expect(store).to.be.instanceOf(Store);
     expect(store).to.be.instanceOf(EventEmitter);
+    // As in 1.x: a store is an instance of the exported function, made with or without new.
+    expect(store instanceof createStore).to.equal(true);
+    expect(new createStore(freshDb()) instanceof createStore).to.equal(true);
+    expect({} instanceof createStore).to.equal(false);
     for (const name of ['regenerate', 'load', 'createSession']) expect(store).to.have.property(name).that.is.a('function');
     for (const name of ['get', 'set', 'destroy', 'touch', 'length', 'all', 'clear', 'FlagDeletion', 'Cleanup', 'close']) {
       expect(Object.prototype.hasOwnProperty.call(store, name), name).to.equal(true);
