@@ -7,7 +7,7 @@ import { cleanup, flagDeletion, isFlagged, NOT_FLAGGED } from './delete-flags';
 import { serverErrorCode, type SessionDocument } from './document';
 import { resolveDb } from './handle';
 import { checkDepth, explainWriteFailure } from './bson-limits';
-import { checkData, escapeData, FILTER_VERSION, unescapeData, type Shape } from './key-filter';
+import { sessionDataOf, storedData, type Shape } from './key-filter';
 import { DEFAULT_OPERATION_TIMEOUT_MS, readOptions, type Settings } from './options';
 import { checkSessionId } from './session-id';
 import { retryTransient } from './retry';
@@ -81,7 +81,7 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
   }
 
   function toSession(ctx: Context, doc: SessionDocument): SessionData {
-    const data = ctx.settings.filter ? unescapeData(doc.Data, doc.FilterVersion !== FILTER_VERSION) : doc.Data;
+    const data = sessionDataOf(doc, ctx.settings.filter);
     if (typeof data !== 'object' || data === null) {
       throw new TypeError('A stored session has no session object in Data');
     }
@@ -139,16 +139,9 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     const data = checkSession(session);
     const ctx = await context();
     const shape: Shape = { depth: 0 };
-    const fields: Partial<SessionDocument> = { LastAccessed: new Date() };
+    // FilterVersion says how names were written, so a later Filter setting reads them alike.
+    const fields: Partial<SessionDocument> = { LastAccessed: new Date(), ...storedData(data, ctx.settings.filter, shape) };
     const unset: Partial<Record<keyof SessionDocument, ''>> = {};
-    if (ctx.settings.filter) {
-      fields.Data = escapeData(data, shape);
-      fields.FilterVersion = FILTER_VERSION;
-    } else {
-      checkData(data, shape);
-      fields.Data = data;
-      unset.FilterVersion = '';
-    }
     checkDepth(shape);
     const send = () => ctx.sessions.updateOne(ctx.layout.key(id), ctx.layout.write(id, fields, unset), { upsert: true });
     const upsert = async (): Promise<void> => {

@@ -1,8 +1,11 @@
 /**
  * The `Filter` option: property names with `.`, `$` or `\0` cannot be stored, so they
  * are escaped with the markers 1.x used. 1.x replaced only the first occurrence of each
- * character; 2.x replaces every one, which makes the escaping reversible, and marks the
- * documents it writes so that names written by 1.x are still read the way 1.x read them.
+ * character, and read back the first occurrence of each marker. 2.x writes every name 1.x
+ * reads back identically in 1.x's own form, so 1.x processes of a fleet read it as they
+ * wrote it; a name 1.x could never round-trip gets every occurrence escaped, behind a
+ * leading `-` that 1.x's escaping never produces, so the two forms cannot be confused.
+ * Documents say in `FilterVersion` how their names were written.
  */
 
 /** Escape order: `-` first, since every other marker ends with one. */
@@ -15,17 +18,33 @@ const MARKERS: ReadonlyArray<readonly [string, string]> = [
 const UNMARKERS = [...MARKERS].reverse();
 const NEEDS_ESCAPE = /[-.$\0]/;
 const MAY_BE_ESCAPED = /-/;
+/** Starts names in 2.x's own form: 1.x's escaping turns a leading `-` into `*-`. */
+const OWN_FORM = '-';
+// What BSON or some servers refuse in a name; FerretDB even drops such an update silently.
+const UNSTORABLE = /^\$|[.\0]/;
 
-/** Value of the document field `FilterVersion` on documents escaped by 2.x. */
-export const FILTER_VERSION = 2;
+/** Values of the document field `FilterVersion`: how the names in `Data` were written. */
+export const NOT_ESCAPED = 0;
+/** 2.0.0: every occurrence escaped. */
+export const ALL_ESCAPED = 2;
+/** Per name: 1.x's form where 1.x reads it back, else `-` and every occurrence escaped. */
+export const FILTER_VERSION = 3;
 
-export function escapeName(name: string): string {
-  if (!NEEDS_ESCAPE.test(name)) return name;
+/** How the names of one stored document are read back. */
+export type NameForm = 'as-given' | 'legacy' | 'all' | 'mixed';
+
+function escapeLegacyName(name: string): string {
+  for (const [plain, marker] of MARKERS) name = name.replace(plain, marker);
+  return name;
+}
+
+function escapeAll(name: string): string {
   for (const [plain, marker] of MARKERS) name = name.replaceAll(plain, marker);
   return name;
 }
 
-export function unescapeName(name: string): string {
+/** 2.0.0's reading: every occurrence of every marker. */
+export function unescapeAllName(name: string): string {
   if (!MAY_BE_ESCAPED.test(name)) return name;
   for (const [plain, marker] of UNMARKERS) name = name.replaceAll(marker, plain);
   return name;
@@ -36,6 +55,42 @@ export function unescapeLegacyName(name: string): string {
   if (!MAY_BE_ESCAPED.test(name)) return name;
   for (const [plain, marker] of UNMARKERS) name = name.replace(marker, plain);
   return name;
+}
+
+export function escapeName(name: string): string {
+  if (!NEEDS_ESCAPE.test(name)) return name;
+  const legacy = escapeLegacyName(name);
+  if (!UNSTORABLE.test(legacy) && unescapeLegacyName(legacy) === name) return legacy;
+  return OWN_FORM + escapeAll(name);
+}
+
+export function unescapeName(name: string): string {
+  if (!MAY_BE_ESCAPED.test(name)) return name;
+  return name.startsWith(OWN_FORM) ? unescapeAllName(name.slice(OWN_FORM.length)) : unescapeLegacyName(name);
+}
+
+const RENAME: Record<Exclude<NameForm, 'as-given'>, (name: string) => string> = {
+  legacy: unescapeLegacyName,
+  all: unescapeAllName,
+  mixed: unescapeName,
+};
+
+/**
+ * How a stored document's names were written. 2.x says so in `FilterVersion`. Without it,
+ * a document 2.x created (string `_id`) was written by 2.0.0 without `Filter`; one 1.x
+ * created never said, and is read as a 1.x process with the same `Filter` would read it.
+ */
+export function nameFormOf(doc: { _id?: unknown; FilterVersion?: unknown }, filter: boolean): NameForm {
+  switch (doc.FilterVersion) {
+    case FILTER_VERSION:
+      return 'mixed';
+    case ALL_ESCAPED:
+      return 'all';
+    case NOT_ESCAPED:
+      return 'as-given';
+    default:
+      return typeof doc._id !== 'string' && filter ? 'legacy' : 'as-given';
+  }
 }
 
 /** Sets a property even when its name is `__proto__`, so stored data cannot reach a prototype. */
@@ -141,9 +196,6 @@ export function escapeData(data: unknown, shape?: Shape): unknown {
   return walk(data, { rename: escapeName, leaf: (value) => value, isContainer: (value) => !isLeaf(value), copy: true }, shape);
 }
 
-// What BSON or some servers refuse in a name; FerretDB even drops such an update silently.
-const UNSTORABLE = /^\$|[.\0]/;
-
 /**
  * Without `Filter`: refuses, before anything is sent, what cannot be stored safely
  * everywhere: names with `.` or `\0` or a leading `$` (as 1.x's servers did), cycles,
@@ -197,14 +249,16 @@ function renameOwn(node: Record<string, unknown>, rename: (name: string) => stri
 }
 
 /**
- * Restores names escaped by `escapeData` (or, with `legacy`, by 1.x) in a document the
- * driver has just read. That document is the store's own, so it is changed in place: only
- * objects whose names were escaped are copied, which spares a copy of every read session.
+ * Restores names written in `form` (see `nameFormOf`; `true` is 1.x's form, `false` 2.x's)
+ * in a document the driver has just read. That document is the store's own, so it is
+ * changed in place: only objects whose names were escaped are copied, which spares a copy
+ * of every read session.
  */
-export function unescapeData(data: unknown, legacy: boolean): unknown {
+export function unescapeData(data: unknown, form: NameForm | boolean): unknown {
+  if (form === 'as-given') return data;
   if (typeof data !== 'object' || data === null) return data;
   if (!isPlain(data)) return restoreLeaf(data);
-  const rename = legacy ? unescapeLegacyName : unescapeName;
+  const rename = RENAME[form === true ? 'legacy' : form === false ? 'mixed' : form];
   const root = renameOwn(data as Record<string, unknown>, rename);
   const stack = [root];
   while (stack.length > 0) {
@@ -219,4 +273,19 @@ export function unescapeData(data: unknown, legacy: boolean): unknown {
     }
   }
   return root;
+}
+
+/** `Data` and `FilterVersion` of a session about to be written; checks it without `Filter`. */
+export function storedData(data: unknown, filter: boolean, shape?: Shape): { Data: unknown; FilterVersion: number } {
+  if (filter) return { Data: escapeData(data, shape), FilterVersion: FILTER_VERSION };
+  checkData(data, shape);
+  return { Data: data, FilterVersion: NOT_ESCAPED };
+}
+
+/**
+ * The session data of a stored document, its names read as they were written, whatever
+ * `Filter` says now: turning it on or off never changes a stored name.
+ */
+export function sessionDataOf(doc: { _id?: unknown; Data?: unknown; FilterVersion?: unknown }, filter: boolean): unknown {
+  return unescapeData(doc.Data, nameFormOf(doc, filter));
 }

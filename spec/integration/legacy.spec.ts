@@ -80,6 +80,15 @@ describe('a fleet upgraded one process at a time', () => {
     expect(await store.get('shared')).to.equal(null);
   });
 
+  it('with Filter, a 1.x process reads every name it could itself round-trip exactly as 2.x wrote it', async () => {
+    const db = freshDb();
+    const sessions = db.collection('Sessions');
+    const store = await openStore(db, { Filter: true });
+    const names = sessionWith({ 'x-csrf-token': 't', 'a-b-c-d': 1, 'Test.Testdot-*-dot*-': { '$b\0c': 2 }, x$y$z: 3 });
+    await store.set('repeats', names);
+    expect(await v1Get(sessions, 'repeats', { filter: true })).to.deep.equal(names);
+  });
+
   it('2.x serves sessions that 1.x processes create while both run', async () => {
     const db = freshDb();
     const sessions = db.collection('Sessions');

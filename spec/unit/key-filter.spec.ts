@@ -1,6 +1,16 @@
 import { expect } from 'chai';
 import { Binary, Decimal128, ObjectId } from 'mongodb';
-import { escapeData, escapeName, unescapeData, unescapeLegacyName, unescapeName } from '../../lib/key-filter';
+import {
+  escapeData,
+  escapeName,
+  nameFormOf,
+  sessionDataOf,
+  storedData,
+  unescapeAllName,
+  unescapeData,
+  unescapeLegacyName,
+  unescapeName,
+} from '../../lib/key-filter';
 
 /** 1.x's escaping, as LEGACY-API.md records it: first occurrence only. */
 function legacyEscape(name: string): string {
@@ -25,7 +35,7 @@ describe('key filter', () => {
     const seen = new Map<string, string>();
     for (const name of names(20_000)) {
       const escaped = escapeName(name);
-      expect(escaped).not.to.match(/[.$\0]/);
+      expect(escaped).not.to.match(/^\$|[.\0]/);
       expect(unescapeName(escaped), JSON.stringify(name)).to.equal(name);
       const other = seen.get(escaped);
       if (other !== undefined) expect(other).to.equal(name);
@@ -33,10 +43,48 @@ describe('key filter', () => {
     }
   });
 
-  it('escapes every occurrence, not only the first', () => {
-    expect(escapeName('a.b.c')).to.equal('adot-bdot-c');
-    expect(escapeName('$a$')).to.equal('dol-adol-');
-    expect(unescapeName('adot-bdot-c')).to.equal('a.b.c');
+  it('writes every name 1.x reads back identically in 1.x’s own form', () => {
+    expect(escapeName('x-csrf-token')).to.equal('x*-csrf-token');
+    expect(unescapeLegacyName(escapeName('x-csrf-token'))).to.equal('x-csrf-token');
+    expect(escapeName('Test.Testdot-*-dot*-')).to.equal(legacyEscape('Test.Testdot-*-dot*-'));
+    let checked = 0;
+    for (const name of names(20_000)) {
+      const legacy = legacyEscape(name);
+      if (/^\$|[.\0]/.test(legacy) || unescapeLegacyName(legacy) !== name) continue; // 1.x could not round-trip it
+      checked++;
+      expect(escapeName(name), JSON.stringify(name)).to.equal(legacy);
+    }
+    expect(checked).to.be.greaterThan(5_000);
+  });
+
+  it('gives only names 1.x could never round-trip 2.x’s form: a leading "-", every occurrence escaped', () => {
+    expect(escapeName('a.b.c')).to.equal('-adot-bdot-c');
+    expect(escapeName('n\0u\0l')).to.equal('-nnul-unul-l');
+    // 1.x wrote "*-dot-" for this name and read it back as "-.".
+    expect(unescapeLegacyName(legacyEscape('-dot-'))).to.equal('-.');
+    expect(escapeName('-dot-')).to.equal('-*-dot*-');
+    expect(unescapeName('-adot-bdot-c')).to.equal('a.b.c');
+    expect(unescapeName('-*-dot*-')).to.equal('-dot-');
+  });
+
+  it('reads each stored document as it was written, whatever Filter says now', () => {
+    expect(nameFormOf({ _id: 's', FilterVersion: 3 }, false)).to.equal('mixed');
+    expect(nameFormOf({ _id: 's', FilterVersion: 2 }, false)).to.equal('all');
+    expect(nameFormOf({ _id: new ObjectId(), FilterVersion: 0 }, true)).to.equal('as-given');
+    // 2.0.0 left FilterVersion out without Filter; 1.x never wrote it.
+    expect(nameFormOf({ _id: 's' }, true)).to.equal('as-given');
+    expect(nameFormOf({ _id: new ObjectId() }, true)).to.equal('legacy');
+    expect(nameFormOf({ _id: new ObjectId() }, false)).to.equal('as-given');
+
+    const plain = storedData({ 'manul-cat': 1 }, false);
+    expect(plain).to.deep.equal({ Data: { 'manul-cat': 1 }, FilterVersion: 0 });
+    expect(sessionDataOf({ _id: 's', ...plain }, true)).to.deep.equal({ 'manul-cat': 1 });
+    const escaped = storedData({ 'a.b.c': { 'x-y': 1 } }, true);
+    expect(escaped.FilterVersion).to.equal(3);
+    expect(sessionDataOf({ _id: 's', ...escaped }, false)).to.deep.equal({ 'a.b.c': { 'x-y': 1 } });
+    // 2.0.0 wrote every occurrence escaped, without a leading "-".
+    expect(unescapeAllName('x*-csrf*-token')).to.equal('x-csrf-token');
+    expect(sessionDataOf({ _id: 's', Data: { 'x*-csrf*-token': 1 }, FilterVersion: 2 }, true)).to.deep.equal({ 'x-csrf-token': 1 });
   });
 
   it('leaves names without special characters alone', () => {
