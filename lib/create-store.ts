@@ -95,16 +95,21 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
    */
   async function liveDocument(ctx: Context, id: string, readData: boolean): Promise<SessionDocument | null> {
     const now = Date.now();
-    const key = ctx.layout.key(id);
     const refresh = ctx.settings.timeToLive > 0 && !ctx.throttle.recentlySeen(id, now);
     if (!refresh && !readData) return null;
     // Remembered before the write, so reads of the session meanwhile do not send their own.
     if (refresh) ctx.throttle.remember(id, now);
     let doc: SessionDocument | null;
     try {
-      doc = refresh
-        ? await ctx.sessions.findOneAndUpdate(key, { $set: { LastAccessed: new Date(now) } }, { includeResultMetadata: false })
-        : await ctx.sessions.findOne(key);
+      // A miss under `_id` looks again under SessionID: a 1.x process may have made it.
+      doc = await ctx.layout.lookup(
+        id,
+        (key) =>
+          refresh
+            ? ctx.sessions.findOneAndUpdate(key, { $set: { LastAccessed: new Date(now) } }, { includeResultMetadata: false })
+            : ctx.sessions.findOne(key),
+        (found) => found === null,
+      );
     } catch (err) {
       if (refresh) ctx.throttle.forget(id);
       throw err;
@@ -116,7 +121,7 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     if (ctx.expiry.isExpired(doc, now)) {
       // A refresh just revived it; remove it as the TTL monitor would have.
       ctx.throttle.forget(id);
-      await ctx.sessions.deleteMany(key);
+      await ctx.sessions.deleteMany(ctx.layout.key(id));
       return null;
     }
     return doc;
@@ -149,7 +154,9 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
         await send();
       } catch (err) {
         // Two racing upserts of a new session: the loser retries and finds the winner's document.
+        // A duplicate SessionID under the `_id` key: a 1.x document exists, now found by SessionID.
         if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
+        ctx.layout.adoptDuplicate(err);
         await send();
       }
     };
@@ -170,8 +177,9 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
       await ctx.sessions.insertOne(doc);
       return true;
     } catch (err) {
-      if (serverErrorCode(err) === DUPLICATE_KEY) return false;
-      throw err;
+      if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
+      ctx.layout.adoptDuplicate(err);
+      return false;
     }
   }
 
@@ -184,7 +192,18 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
   async function flag(sid: unknown): Promise<number> {
     const id = sid === null ? null : checkSessionId(sid);
     const ctx = await context();
-    return flagDeletion(ctx.sessions, id === null ? null : ctx.layout.key(id));
+    if (id === null) return flagDeletion(ctx.sessions, null);
+    return flagOne(ctx, id);
+  }
+
+  /** Flags one session; a miss under `_id` looks again under SessionID (a 1.x process may have made it). */
+  async function flagOne(ctx: Context, id: string): Promise<number> {
+    const flagged = await ctx.layout.lookup(
+      id,
+      (key) => ctx.sessions.updateMany(key, { $set: { Delete: true } }),
+      (result) => result.matchedCount === 0,
+    );
+    return flagged.modifiedCount;
   }
 
   async function destroy(sid: unknown): Promise<void> {
@@ -192,8 +211,13 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     const ctx = await context();
     ctx.throttle.forget(id);
     ctx.known.forget(id);
-    if (ctx.settings.deleteFlags) await flagDeletion(ctx.sessions, ctx.layout.key(id));
-    else await ctx.sessions.deleteMany(ctx.layout.key(id));
+    if (ctx.settings.deleteFlags) await flagOne(ctx, id);
+    else
+      await ctx.layout.lookup(
+        id,
+        (key) => ctx.sessions.deleteMany(key),
+        (result) => result.deletedCount === 0,
+      );
   }
 
   async function clear(): Promise<void> {
