@@ -156,7 +156,7 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
         // Two racing upserts of a new session: the loser retries and finds the winner's document.
         // A duplicate SessionID under the `_id` key: a 1.x document exists, now found by SessionID.
         if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
-        ctx.layout.adoptDuplicate(err);
+        await ctx.layout.adoptDuplicate(err, ctx.sessions, id);
         await send();
       }
     };
@@ -178,7 +178,7 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
       return true;
     } catch (err) {
       if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
-      ctx.layout.adoptDuplicate(err);
+      await ctx.layout.adoptDuplicate(err, ctx.sessions, doc.SessionID);
       return false;
     }
   }

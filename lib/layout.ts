@@ -29,7 +29,7 @@ export interface Layout {
    * `SessionID` (a 1.x document of that session exists): the layout has switched to
    * `SessionID`, and the write should be sent again.
    */
-  adoptDuplicate(err: unknown): boolean;
+  adoptDuplicate(err: unknown, sessions: Collection<SessionDocument>, sid: string): Promise<boolean>;
   /** The upsert that writes `fields` into the session's document. */
   write(sid: string, fields: Partial<SessionDocument>, unset: Partial<Record<keyof SessionDocument, ''>>): UpdateFilter<SessionDocument>;
   /**
@@ -39,11 +39,15 @@ export interface Layout {
   insert(sid: string, fields: Partial<SessionDocument>): SessionDocument | null;
 }
 
-function isDuplicateSessionId(err: unknown): boolean {
+/**
+ * Whether a duplicate-key error was on `SessionID`. MongoDB names the key; FerretDB does
+ * not, so then: no document has the session ID as `_id`, hence the clash was on `SessionID`.
+ */
+async function isDuplicateSessionId(err: unknown, sessions: Collection<SessionDocument>, sid: string): Promise<boolean> {
   if (serverErrorCode(err) !== DUPLICATE_KEY) return false;
-  const { keyPattern, message } = err as { keyPattern?: Record<string, unknown>; message?: unknown };
+  const { keyPattern } = err as { keyPattern?: Record<string, unknown> };
   if (keyPattern) return 'SessionID' in keyPattern;
-  return typeof message === 'string' && /SessionID/.test(message);
+  return (await sessions.findOne({ _id: sid }, { projection: { _id: 1 } })) === null;
 }
 
 /** A layout keyed by `_id` until a 1.x document turns up, or by `SessionID` from the start. */
@@ -69,8 +73,8 @@ export function makeLayout(startLegacy: boolean): Layout {
       if (!missed(fallback)) switchToSessionId(`found by SessionID, not by _id`);
       return fallback;
     },
-    adoptDuplicate(err) {
-      if (legacy || !isDuplicateSessionId(err)) return false;
+    async adoptDuplicate(err, sessions, sid) {
+      if (legacy || !(await isDuplicateSessionId(err, sessions, sid))) return false;
       switchToSessionId('duplicate SessionID');
       return true;
     },

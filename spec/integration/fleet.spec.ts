@@ -1,0 +1,129 @@
+import { expect } from 'chai';
+import type { Db } from 'mongodb';
+import { freshDb } from '../support/server';
+import { openStore, sessionWith, type SessionStore } from '../support/store';
+import { openV1Store, v1 } from '../support/v1-adapter';
+
+/*
+ * A fleet upgraded one process at a time: the registry's express-session-mongodb 1.3.3
+ * (the real 1.x code, over today's driver through spec/support/v1-adapter.ts) and 2.x
+ * share one collection, started in either order.
+ */
+
+type V1 = ReturnType<typeof v1>;
+
+async function startFleet(db: Db, order: string, options: { IndexSessionID: boolean; Filter: boolean }) {
+  let old: V1;
+  let store: SessionStore;
+  if (order === '1.x first') {
+    old = v1(await openV1Store(db, options));
+    store = await openStore(db, options);
+  } else {
+    store = await openStore(db, options);
+    old = v1(await openV1Store(db, options));
+  }
+  return { old, store };
+}
+
+async function copies(db: Db, sid: string): Promise<number> {
+  return db.collection('Sessions').countDocuments({ SessionID: sid });
+}
+
+for (const order of ['1.x first', '2.x first']) {
+  for (const IndexSessionID of [false, true]) {
+    for (const Filter of [false, true]) {
+      // Names each side stores and reads back; with Filter, names 1.x itself round-trips.
+      const fields = (n: number) => (Filter ? { n, 'x-csrf-token': `t${n}`, 'user.name': 'ann', $role: 'admin' } : { n, 'x-y-z': 'plain' });
+      const session = (n: number) => sessionWith(fields(n));
+
+      describe(`a fleet of 1.x and 2.x (${order}, IndexSessionID ${IndexSessionID}, Filter ${Filter})`, () => {
+        let db: Db;
+        let old: V1;
+        let store: SessionStore;
+        beforeEach(async () => {
+          db = freshDb();
+          ({ old, store } = await startFleet(db, order, { IndexSessionID, Filter }));
+        });
+
+        it('sessions 1.x creates are read, changed and destroyed by 2.x, in place', async () => {
+          await old.set('by-1x', session(1));
+          expect(await store.get('by-1x')).to.deep.equal(session(1));
+          await store.set('by-1x', session(2));
+          expect(await copies(db, 'by-1x')).to.equal(1);
+          expect(await old.get('by-1x')).to.deep.equal(session(2));
+          await old.set('by-1x', session(3));
+          expect(await store.get('by-1x')).to.deep.equal(session(3));
+
+          await old.set('gone-1x', session(4));
+          await store.destroy('gone-1x');
+          expect(await copies(db, 'gone-1x')).to.equal(0);
+          expect(await old.get('gone-1x')).to.equal(null);
+        });
+
+        it('sessions 2.x creates are read, changed and destroyed by 1.x, in place', async () => {
+          await store.set('by-2x', session(1));
+          expect(await old.get('by-2x')).to.deep.equal(session(1));
+          await old.set('by-2x', session(2));
+          expect(await copies(db, 'by-2x')).to.equal(1);
+          expect(await store.get('by-2x')).to.deep.equal(session(2));
+          await store.set('by-2x', session(3));
+          expect(await old.get('by-2x')).to.deep.equal(session(3));
+
+          await store.set('gone-2x', session(4));
+          await old.destroy('gone-2x');
+          expect(await copies(db, 'gone-2x')).to.equal(0);
+          expect(await store.get('gone-2x')).to.equal(null);
+        });
+
+        it('a session flagged by either side is missing for both, and a late save leaves the flag', async () => {
+          await old.set('flag-by-2x', session(1));
+          await store.set('flag-by-1x', session(1));
+          expect(await store.FlagDeletion('flag-by-2x')).to.equal(1);
+          expect(await old.flag('flag-by-1x')).to.equal(1);
+          for (const sid of ['flag-by-2x', 'flag-by-1x']) {
+            expect(await store.get(sid), sid).to.equal(null);
+            expect(await old.get(sid), sid).to.equal(null);
+          }
+          await old.set('flag-by-2x', session(2));
+          await store.set('flag-by-1x', session(2));
+          expect(await store.get('flag-by-2x')).to.equal(null);
+          expect(await old.get('flag-by-1x')).to.equal(null);
+          expect(await old.length()).to.equal(0);
+          expect(await store.length()).to.equal(0);
+          expect(await old.cleanup()).to.equal(2);
+        });
+
+        it('sessions interleaved from both sides are counted once, never duplicated', async () => {
+          for (let i = 0; i < 6; i++) {
+            if (i % 2 === 0) await old.set(`mix-${i}`, session(i));
+            else await store.set(`mix-${i}`, session(i));
+          }
+          for (let i = 0; i < 6; i++) {
+            const sid = `mix-${i}`;
+            expect(await store.get(sid), sid).to.deep.equal(session(i));
+            await store.set(sid, session(i + 10));
+            expect(await old.get(sid), sid).to.deep.equal(session(i + 10));
+            expect(await copies(db, sid), sid).to.equal(1);
+          }
+          expect(await store.length()).to.equal(6);
+          expect(await old.length()).to.equal(6);
+        });
+      });
+    }
+  }
+}
+
+describe('a 2.x process that started before any 1.x document existed', () => {
+  it('switches to SessionID lookups for good once a 1.x document turns up, and sends no second lookup before that on a hit', async () => {
+    const db = freshDb();
+    const store = await openStore(db, { IndexSessionID: true });
+    await store.set('mine', sessionWith({ n: 1 }));
+    const old = v1(await openV1Store(db, { IndexSessionID: true }));
+    await old.set('theirs', sessionWith({ n: 2 }));
+    // set without a get first (the insert path): the duplicate SessionID is adopted, not thrown.
+    await store.set('theirs', sessionWith({ n: 3 }));
+    expect(await copies(db, 'theirs')).to.equal(1);
+    expect(await old.get('theirs')).to.deep.equal(sessionWith({ n: 3 }));
+    expect(await store.get('mine')).to.deep.equal(sessionWith({ n: 1 }));
+  });
+});
