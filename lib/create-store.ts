@@ -177,9 +177,9 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
       await ctx.sessions.insertOne(doc);
       return true;
     } catch (err) {
-      if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
-      await ctx.layout.adoptDuplicate(err, ctx.sessions, doc.SessionID);
-      return false;
+      // The upsert that follows tells a duplicate _id (updated in place) from a duplicate SessionID.
+      if (serverErrorCode(err) === DUPLICATE_KEY) return false;
+      throw err;
     }
   }
 
