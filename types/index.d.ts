@@ -26,6 +26,11 @@ declare namespace createStore {
      */
     TouchInterval?: number;
     /**
+     * Seconds a session may live from its creation, however active: an absolute timeout.
+     * `0` (the default) sets none.
+     */
+    MaxLifetime?: number;
+    /**
      * Milliseconds after which any store call (and the `createStore` callback) ends with an
      * error instead of waiting on an unreachable server. `0` leaves it to the driver. Default `10000`.
      */
