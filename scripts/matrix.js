@@ -16,7 +16,7 @@ const axes = {
 const PARALLEL = 4;
 const RUN_LIMIT_MS = 15 * 60_000;
 // Child processes there load the default versions, and the 1,000-session test is a load test.
-const EXCLUDE = ['concurrency', 'package', 'readme'].map((name) => `spec/integration/${name}.spec.ts`);
+const EXCLUDE = ['concurrency', 'package', 'readme', 'example-app'].map((name) => `spec/integration/${name}.spec.ts`);
 
 function combinations() {
   let all = [[]];
