@@ -3,5 +3,5 @@ import createStore from './index.js';
 
 export default createStore;
 export { createStore };
-export declare const StoreTimeoutError: typeof createStore.StoreTimeoutError;
+export declare const StoreTimeoutError: createStore.StoreTimeoutErrorConstructor;
 export type StoreTimeoutError = createStore.StoreTimeoutError;

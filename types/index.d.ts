@@ -94,8 +94,7 @@ declare namespace createStore {
    * `OperationTimeoutMS`. Its message names what was waited for and the servers; `cause` is
    * the driver's last error reaching them (for example `connect ECONNREFUSED`), when known.
    */
-  class StoreTimeoutError extends Error {
-    constructor(operation: string, timeoutMS: number, servers?: string[], cause?: Error);
+  interface StoreTimeoutError extends Error {
     readonly name: 'StoreTimeoutError';
     /** What did not finish, e.g. `createStore` or `Session store get`. */
     readonly operation: string;
@@ -103,6 +102,12 @@ declare namespace createStore {
     readonly timeoutMS: number;
     /** The servers waited on, as `host:port`, never with credentials; empty when unknown. */
     readonly servers: string[];
+  }
+
+  /** The class of {@link StoreTimeoutError}, for `err instanceof createStore.StoreTimeoutError`. */
+  interface StoreTimeoutErrorConstructor {
+    new (operation: string, timeoutMS: number, servers?: string[], cause?: Error): StoreTimeoutError;
+    readonly prototype: StoreTimeoutError;
   }
 
   /** A driver `Db`, or a `MongoClient` whose default database is used. */
@@ -115,7 +120,7 @@ declare namespace createStore {
     readonly default: CreateStore;
     readonly createStore: CreateStore;
     /** The class of timeout errors, for `err instanceof createStore.StoreTimeoutError`. */
-    readonly StoreTimeoutError: typeof StoreTimeoutError;
+    readonly StoreTimeoutError: StoreTimeoutErrorConstructor;
   }
 }
 
