@@ -44,7 +44,7 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
 
   /** A public method: bounded by OperationTimeoutMS, with a callback or a promise. */
   function method<A extends unknown[], T>(name: string, run: (...args: A) => Promise<T>, arity: number) {
-    return callbackOrPromise(name, (...args: A) => withTimeout(run(...args), timeoutMs, `Session store ${name}`), arity);
+    return callbackOrPromise(name, (...args: A) => withTimeout(run(...args), timeoutMs, `Session store ${name}`, db?.client), arity);
   }
 
   Object.assign(store, {
@@ -58,12 +58,12 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     FlagDeletion: method('FlagDeletion', ops.flag, 1),
     Cleanup: method('Cleanup', ops.removeFlagged, 0),
     close: callbackOrPromise('close', close, 0),
-    ready: () => withTimeout(life.context(), timeoutMs, 'Session store ready').then(() => store),
+    ready: () => withTimeout(life.context(), timeoutMs, 'Session store ready', db?.client).then(() => store),
   });
 
   if (callback)
     settle(
-      withTimeout(life.started, timeoutMs, 'createStore').then(() => store),
+      withTimeout(life.started, timeoutMs, 'createStore', db?.client).then(() => store),
       callback,
     );
   return store;

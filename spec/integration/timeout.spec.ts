@@ -50,6 +50,19 @@ describe('StoreTimeoutError', () => {
     }
   });
 
+  it('from createStore against an unreachable server: the server and ECONNREFUSED, through the callback', async () => {
+    const port = await closedPort();
+    const client = new MongoClient(`mongodb://someone:s3cret@127.0.0.1:${port}/app`, { serverSelectionTimeoutMS: 5_000 });
+    try {
+      const err = await new Promise<Error | null>((resolve) => createStore(client, (e) => resolve(e), { OperationTimeoutMS: 1_000 }));
+      expect(err).to.be.instanceOf(createStore.StoreTimeoutError);
+      expect(err!.message).to.include(`waiting on 127.0.0.1:${port}`).and.not.include('s3cret');
+      expect((err!.cause as Error).message).to.include('ECONNREFUSED');
+    } finally {
+      await client.close();
+    }
+  });
+
   it('without a client still says what it waited for and how long', async () => {
     const err = await withTimeout(new Promise(() => {}), 50, 'Session store get').catch((e: unknown) => e);
     expect(err).to.be.instanceOf(StoreTimeoutError);
