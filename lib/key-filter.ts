@@ -276,9 +276,9 @@ export function unescapeData(data: unknown, form: NameForm | boolean): unknown {
 }
 
 /** `Data` and `FilterVersion` of a session about to be written; checks it without `Filter`. */
-export function storedData(data: unknown, filter: boolean, shape?: Shape): { Data: unknown; FilterVersion: number } {
-  if (filter) return { Data: escapeData(data, shape), FilterVersion: FILTER_VERSION };
-  checkData(data, shape);
+export function storedData(data: unknown, filter: boolean, shape?: Shape, limits = ALL_STORABLE): { Data: unknown; FilterVersion: number } {
+  if (filter) return { Data: escapeData(data, shape, limits), FilterVersion: FILTER_VERSION };
+  checkData(data, shape, limits);
   return { Data: data, FilterVersion: NOT_ESCAPED };
 }
 
