@@ -7,6 +7,11 @@ import type { Shape } from './key-filter';
  * successful writes pay nothing; the driver's own error is an opaque buffer RangeError).
  */
 
+/** Node 20 has `String.prototype.isWellFormed`; the ES2022 typings do not. */
+export function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
 export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
 /** MongoDB's nesting limit for a document; the session sits one level down, under `Data`. */
 export const MAX_SESSION_DEPTH = 99;

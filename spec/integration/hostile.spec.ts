@@ -47,6 +47,9 @@ describe('hostile and malformed input', () => {
         ['an empty string', ''],
         ['a very long string', 'v'.repeat(MAX_SESSION_ID_LENGTH + 1)],
         ['a 10 MB string', 'v'.repeat(10 * 1024 * 1024)],
+        // Both would be stored as "victim\uFFFD", one document for two IDs.
+        ['with a lone high surrogate', 'victim\uD800'],
+        ['with a lone low surrogate', 'victim\uDC00'],
       ];
       for (const [name, sid] of ids) {
         it(`session ID ${name}: get, set, destroy, touch each call back once with an Error`, async () => {
