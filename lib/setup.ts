@@ -4,6 +4,7 @@ import { serverErrorCode, type SessionDocument } from './document';
 import { knownSessions, type KnownSessions } from './known-sessions';
 import { detectLayout, type Layout } from './layout';
 import type { Settings } from './options';
+import { READ_OPTIONS } from './bson-limits';
 import { touchThrottle, type TouchThrottle } from './touch-throttle';
 import { manageExpiry, type Expiry } from './ttl';
 
@@ -33,7 +34,7 @@ async function ensureCollection(db: Db, name: string): Promise<void> {
 export async function prepare(db: Db, settings: Settings): Promise<Context> {
   await ensureCollection(db, settings.collectionName);
   // Read from the primary whatever the client prefers: the next request must see this one's session.
-  const sessions = db.collection<SessionDocument>(settings.collectionName, { readPreference: 'primary' });
+  const sessions = db.collection<SessionDocument>(settings.collectionName, { readPreference: 'primary', ...READ_OPTIONS });
   if (settings.indexSessionId) {
     await sessions.createIndex({ SessionID: 1 }, { unique: true, name: 'SessionID_1' });
   }
