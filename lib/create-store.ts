@@ -12,6 +12,7 @@ import { checkData, escapeData, FILTER_VERSION, unescapeData, type Shape } from 
 import { DEFAULT_OPERATION_TIMEOUT_MS, readOptions, type Settings } from './options';
 import { checkSessionId } from './session-id';
 import { retryTransient } from './retry';
+import { sanitizeError } from './server-errors';
 import { withTimeout } from './timeout';
 import { writeOrder } from './write-order';
 import { prepare, type Context } from './setup';
@@ -243,7 +244,7 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     return callbackOrPromise(
       name,
       (...args: A) => {
-        const attempt = () => retryTransient(() => run(...args));
+        const attempt = () => retryTransient(() => run(...args)).catch((err: unknown) => Promise.reject(sanitizeError(err, name)));
         return withTimeout(ordered ? inOrder(args[0], attempt) : attempt(), timeoutMs, `Session store ${name}`);
       },
       arity,
