@@ -71,7 +71,7 @@ function checkBsonType(value: { _bsontype?: unknown; value?: unknown }, limits: 
   if (type === 'Decimal128' && limits.decimal128) return 16;
   if (!STORABLE_BSON_TYPES.has(type)) throw new TypeError(`Session data holds a BSON ${type}, which not every server can store`);
   if (type === 'Double') checkPrimitive(value.value);
-  return 4;
+  return 2; // a BSONRegExp of two empty strings is the smallest
 }
 
 /** Types that BSON would store as an empty or partial document, losing their content. */
@@ -97,6 +97,12 @@ export function checkValue(value: unknown, limits: ServerLimits = ALL_STORABLE):
     return 8;
   }
   if (value instanceof Uint8Array) return 5 + value.byteLength;
+  if (value instanceof RegExp) {
+    // BSON keeps the flags g, i and m; it would drop s, u, y and d without a word.
+    if (/[^gim]/.test(value.flags))
+      throw new TypeError('Session data holds a RegExp with flags BSON cannot store (it keeps g, i and m only)');
+    return 2 + value.source.length;
+  }
   if ('_bsontype' in value) return checkBsonType(value, limits);
   const refused = refusedObject(value);
   if (refused !== null) {

@@ -167,6 +167,8 @@ describe('session values: stored, converted or refused before sending', () => {
     ['a MinKey', () => ({ v: new BSON.MinKey() }), TypeError, /MinKey/],
     ['a Code', () => ({ v: new BSON.Code('1') }), TypeError, /Code/],
     ['a BigInt over 64 bits', () => ({ v: 2n ** 64n }), RangeError, /BigInt/],
+    ['a RegExp with the flag s', () => ({ v: /a.b/s }), TypeError, /RegExp with flags/],
+    ['a RegExp with the flag u', () => ({ v: /a/iu }), TypeError, /RegExp with flags/],
   ];
   for (const [walkName, run] of walks) {
     for (const [name, make, type, message] of refused) {
