@@ -39,7 +39,8 @@ export const ALL_STORABLE: ServerLimits = { decimal128: true };
 export async function detectServerLimits(db: Db): Promise<ServerLimits> {
   const info = await db.admin().command({ buildInfo: 1 });
   const ferretdb = typeof info.ferretdbVersion === 'string' ? info.ferretdbVersion : null;
-  return { decimal128: ferretdb === null || !/^v?[01]\./.test(ferretdb) };
+  // A build without version information says "unknown": taken for v1, the safe side.
+  return { decimal128: ferretdb === null || /^v?([2-9]|\d{2,})\./.test(ferretdb) };
 }
 
 /** The least number of bytes BSON needs for a primitive: a lower bound, never more. */
