@@ -92,6 +92,7 @@ function refusedObject(value: object): string | null {
  */
 export function checkValue(value: unknown, limits: ServerLimits = ALL_STORABLE): number {
   if (typeof value !== 'object' || value === null) return checkPrimitive(value);
+  if (isPlainContainer(value)) return 5;
   if (value instanceof Date) {
     // An invalid Date would be stored as 1970-01-01.
     if (Number.isNaN(value.getTime())) throw new RangeError('Session data holds an invalid Date');
@@ -112,8 +113,15 @@ export function checkValue(value: unknown, limits: ServerLimits = ALL_STORABLE):
   return 5;
 }
 
+/** The common case, answered first: a plain object or array (BSON reads `_bsontype` even on those). */
+function isPlainContainer(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return (proto === Object.prototype || proto === Array.prototype || proto === null) && !('_bsontype' in value);
+}
+
 /** Objects and arrays are walked; every other object is stored as one BSON value. */
 export function isContainer(value: object): boolean {
+  if (isPlainContainer(value)) return true;
   return !(value instanceof Date || value instanceof RegExp || value instanceof Uint8Array || '_bsontype' in value);
 }
 

@@ -137,7 +137,8 @@ function walk(root: unknown, how: Walk, shape?: Shape): unknown {
     const target = top.names ? how.rename(name) : name;
     // Functions and symbols are copied as they are, for BSON to leave out as it always did.
     if (typeof value !== 'function' && typeof value !== 'symbol') {
-      bytes += checkName(target) + checkValue(value, how.limits);
+      // An array index is well-formed and needs no check.
+      bytes += (top.names ? checkName(target) : 2 + target.length) + checkValue(value, how.limits);
       if (bytes > MAX_DOCUMENT_BYTES) refuseSize(bytes);
     }
     const nested = typeof value === 'object' && value !== null && isContainer(value) ? enter(value) : value;
