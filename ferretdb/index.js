@@ -11,14 +11,86 @@ const path = require('node:path');
 
 const HERE = __dirname;
 const BINARY = path.join(HERE, 'bin', 'ferretdb-launcher');
+// What the first build costs, measured on a 2-core machine (README, "Set up on a fresh machine").
+const FIRST_BUILD = 'first run only: 1 to 3 minutes, about 125 MB downloaded, 1 GB of Go caches';
 
-/** Builds the launcher when it is missing or older than its source. */
-function build() {
+/** Ends the process with one line naming the problem and both ways out; no stack trace. */
+function fail(problem) {
+  const need = `Go ${requiredGo().join('.')} or later`;
+  process.stderr.write(
+    `express-session-mongodb: ${problem}. Install ${need} (https://go.dev/dl/) to build the test server, ` +
+      'or set MONGODB_URI to a MongoDB server of yours (MONGODB_URI=mongodb://localhost:27017/ npm test).\n',
+  );
+  process.exit(1);
+}
+
+/** The Go version go.mod asks for, as [major, minor]: FerretDB v1.24's own minimum. */
+function requiredGo() {
+  const match = /^go (\d+)\.(\d+)/m.exec(fs.readFileSync(path.join(HERE, 'go.mod'), 'utf8'));
+  return [Number(match[1]), Number(match[2])];
+}
+
+/** Fails (see `fail`) unless a Go new enough is on PATH; never lets Go fetch another toolchain. */
+function checkGo() {
+  let output;
+  try {
+    output = execFileSync('go', ['version'], { encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: 'local' } });
+  } catch (err) {
+    fail(err.code === 'ENOENT' ? 'Go is not installed (no `go` on PATH)' : `\`go version\` failed: ${err.message.split('\n')[0]}`);
+  }
+  const match = /go(\d+)\.(\d+)/.exec(output);
+  if (!match) return; // a development build: let go build decide
+  const [major, minor] = requiredGo();
+  const found = [Number(match[1]), Number(match[2])];
+  if (found[0] < major || (found[0] === major && found[1] < minor)) fail(`Go ${found.join('.')} is too old`);
+}
+
+/**
+ * Builds the launcher when it is missing or older than its source, printing progress (Go
+ * itself is silent for minutes). A missing or old Go, or a failed build, ends the process
+ * with one clear line.
+ */
+async function build() {
   const sources = ['main.go', 'go.mod', 'go.sum'].map((f) => fs.statSync(path.join(HERE, f)).mtimeMs);
   if (fs.existsSync(BINARY) && fs.statSync(BINARY).mtimeMs >= Math.max(...sources)) return BINARY;
-  process.stderr.write('building the FerretDB launcher (first run only)...\n');
-  execFileSync('go', ['build', '-o', BINARY, '.'], { cwd: HERE, stdio: ['ignore', 'inherit', 'inherit'] });
+  checkGo();
+  process.stderr.write(`building the FerretDB test server (${FIRST_BUILD})...\n`);
+  const code = await goBuild();
+  if (code !== 0) fail(`the FerretDB launcher did not build (go build exited with ${code}; its messages are above)`);
   return BINARY;
+}
+
+/** `go build -v`: counts the packages it names, forwards everything else, reports every 10 s. */
+function goBuild() {
+  const started = Date.now();
+  const child = spawn('go', ['build', '-v', '-o', BINARY, '.'], {
+    cwd: HERE,
+    env: { ...process.env, GOTOOLCHAIN: 'local' },
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
+  let compiled = 0;
+  let pending = '';
+  child.stderr.on('data', (chunk) => {
+    const lines = (pending + chunk).split('\n');
+    pending = lines.pop();
+    for (const line of lines) {
+      if (/^[\w.~/-]+$/.test(line)) compiled++;
+      else if (line) process.stderr.write(`${line}\n`);
+    }
+  });
+  const progress = setInterval(() => {
+    const seconds = Math.round((Date.now() - started) / 1000);
+    const what = compiled === 0 ? 'downloading FerretDB and its modules' : `${compiled} of about 540 packages compiled`;
+    process.stderr.write(`  ${what}, ${seconds} s\n`);
+  }, 10_000);
+  return new Promise((resolve) => {
+    child.once('error', (err) => resolve(err.code ?? 1));
+    child.once('close', (code) => {
+      clearInterval(progress);
+      if (pending) process.stderr.write(`${pending}\n`);
+      resolve(code);
+    });
+  });
 }
 
 function freePort() {
@@ -53,7 +125,7 @@ function canConnect(port) {
  * (or the same postgresqlURL) restarts it over the same data.
  */
 async function start(options = {}) {
-  const binary = build();
+  const binary = await build();
   const port = options.port || (await freePort());
   const postgresqlURL = options.postgresqlURL;
   const ownDir = !postgresqlURL && !options.dir;
@@ -100,4 +172,4 @@ async function start(options = {}) {
   };
 }
 
-module.exports = { build, start };
+module.exports = { build, checkGo, start };

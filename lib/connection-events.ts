@@ -1,15 +1,17 @@
 import type { EventEmitter } from 'node:events';
-import type { MongoClient, TopologyDescriptionChangedEvent } from 'mongodb';
+import type { MongoClient, ServerDescriptionChangedEvent, ServerHeartbeatFailedEvent, TopologyDescriptionChangedEvent } from 'mongodb';
 
 /**
  * Emits `disconnect` on the store when the client loses every server that holds data, and
  * `connect` when one is back. express-session listens for both: while disconnected it
- * serves requests without a session instead of waiting on the store.
+ * serves requests without a session instead of waiting on the store. Also remembers the
+ * driver's last error reaching a server, which a `StoreTimeoutError` reports as its cause.
  */
 
 interface Watch {
   connected: boolean;
   stores: Set<EventEmitter>;
+  lastError?: Error;
 }
 
 // One listener per client, however many stores share it.
@@ -23,18 +25,44 @@ function follow(client: MongoClient): Watch {
     watch.connected = up;
     for (const store of watch.stores) store.emit(up ? 'connect' : 'disconnect');
   });
+  // Without these, a timeout says only that it waited; the cause (ECONNREFUSED, a DNS
+  // failure, a refused login) lives in the driver's monitoring events.
+  client.on('serverHeartbeatFailed', (event: ServerHeartbeatFailedEvent) => {
+    if (event.failure instanceof Error) watch.lastError = event.failure;
+  });
+  client.on('serverHeartbeatSucceeded', () => (watch.lastError = undefined));
+  client.on('serverDescriptionChanged', (event: ServerDescriptionChangedEvent) => {
+    const error: unknown = event.newDescription.error;
+    if (error instanceof Error) watch.lastError = error;
+  });
+  return watch;
+}
+
+function watchOf(client: MongoClient): Watch {
+  let watch = watches.get(client);
+  if (!watch) {
+    watch = follow(client);
+    watches.set(client, watch);
+  }
   return watch;
 }
 
 /** Returns a function that stops watching for this store. */
 export function watchConnection(client: MongoClient | undefined, store: EventEmitter): () => void {
   if (typeof client?.on !== 'function') return () => {};
-  let watch = watches.get(client);
-  if (!watch) {
-    watch = follow(client);
-    watches.set(client, watch);
-  }
-  watch.stores.add(store);
-  const stores = watch.stores;
+  const stores = watchOf(client).stores;
+  stores.add(store);
   return () => stores.delete(store);
+}
+
+/** The driver's last error reaching a server of this client, if it has one now. */
+export function lastServerError(client: MongoClient | undefined): Error | undefined {
+  return client ? watches.get(client)?.lastError : undefined;
+}
+
+/** The servers the client connects to, as `host:port`, never with credentials. */
+export function serverNames(client: MongoClient | undefined): string[] {
+  const options = (client as { options?: { hosts?: unknown[]; srvHost?: string } } | undefined)?.options;
+  if (options?.srvHost) return [`${options.srvHost} (SRV)`];
+  return (options?.hosts ?? []).map(String);
 }

@@ -12,10 +12,10 @@ export function isFlagged(doc: SessionDocument): boolean {
   return doc.Delete === true;
 }
 
-/** Flags the sessions `filter` matches (all when null); resolves with how many were newly flagged. */
+/** Flags the sessions `filter` matches (all when null); resolves, as 1.x did, with how many it matched, flagged already or not. */
 export async function flagDeletion(sessions: Collection<SessionDocument>, filter: Filter<SessionDocument> | null): Promise<number> {
-  const result = await sessions.updateMany(filter ?? NOT_FLAGGED, { $set: { Delete: true } });
-  return result.modifiedCount;
+  const result = await sessions.updateMany(filter ?? {}, { $set: { Delete: true } });
+  return result.matchedCount;
 }
 
 /** Deletes the flagged sessions; resolves with how many. */

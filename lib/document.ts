@@ -9,6 +9,10 @@ export interface SessionDocument {
   SessionID: string;
   Data: unknown;
   LastAccessed?: Date;
+  /** When the session was first written (or first written by 2.1, for older documents). */
+  Created?: Date;
+  /** The cookie's expiry; absent for a cookie that ends with the browser session. */
+  Expires?: Date;
   Delete?: true;
   /** Set when `Data` names were escaped by 2.x's `Filter` (1.x escaped differently). */
   FilterVersion?: number;

@@ -9,6 +9,7 @@ export interface Settings {
   deleteFlags: boolean;
   operationTimeoutMs: number;
   touchInterval: number;
+  maxLifetime: number;
 }
 
 /** Long enough for a slow server, short enough that a request does not hang on an outage. */
@@ -71,6 +72,14 @@ export function readOptions(input: unknown): Settings {
     );
   }
 
+  const maxLifetime = options.MaxLifetime ?? 0;
+  if (typeof maxLifetime !== 'number') {
+    throw new TypeError(`Option MaxLifetime must be a number, got ${typeof maxLifetime}`);
+  }
+  if (!Number.isSafeInteger(maxLifetime) || maxLifetime < 0) {
+    throw new RangeError(`Option MaxLifetime must be a whole number of seconds >= 0, got ${maxLifetime}`);
+  }
+
   const deleteFlags = optionalBoolean(options, 'DeleteFlags');
   const deleteFlag = optionalBoolean(options, 'DeleteFlag');
   if (deleteFlags !== undefined && deleteFlag !== undefined && deleteFlags !== deleteFlag) {
@@ -85,5 +94,6 @@ export function readOptions(input: unknown): Settings {
     deleteFlags: deleteFlags ?? deleteFlag ?? false,
     operationTimeoutMs,
     touchInterval,
+    maxLifetime,
   };
 }

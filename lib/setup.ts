@@ -1,12 +1,13 @@
 import createDebug from 'debug';
 import type { Collection, Db } from 'mongodb';
 import { serverErrorCode, type SessionDocument } from './document';
+import { manageExpiry, type Expiry } from './expiry';
 import { knownSessions, type KnownSessions } from './known-sessions';
 import { detectLayout, type Layout } from './layout';
 import type { Settings } from './options';
-import { READ_OPTIONS } from './bson-limits';
+import { detectServerLimits, READ_OPTIONS, type ServerLimits } from './bson-limits';
 import { touchThrottle, type TouchThrottle } from './touch-throttle';
-import { manageExpiry, type Expiry } from './ttl';
+import { writeOrder, type WriteOrder } from './write-order';
 
 /** Makes the collection and the indexes the options ask for, and what the store's calls need. */
 
@@ -20,6 +21,10 @@ export interface Context {
   expiry: Expiry;
   throttle: TouchThrottle;
   known: KnownSessions;
+  /** Writes of one session leave in the order they were made. */
+  inOrder: WriteOrder;
+  /** What this server cannot store that BSON can (Decimal128 on FerretDB v1). */
+  limits: ServerLimits;
 }
 
 async function ensureCollection(db: Db, name: string): Promise<void> {
@@ -39,14 +44,17 @@ export async function prepare(db: Db, settings: Settings): Promise<Context> {
     await sessions.createIndex({ SessionID: 1 }, { unique: true, name: 'SessionID_1' });
   }
   const layout = await detectLayout(sessions);
-  const expiry = await manageExpiry(db, sessions, settings.timeToLive);
+  const expiry = await manageExpiry(db, sessions, settings);
+  const limits = await detectServerLimits(db);
   debug('ready: collection %s, layout %s, expiry %s', settings.collectionName, layout.legacy ? '1.x (SessionID)' : '_id', expiry.mode);
   return {
     settings,
     sessions,
     layout,
     expiry,
-    throttle: touchThrottle(settings.touchInterval, settings.timeToLive),
+    throttle: touchThrottle(settings.touchInterval),
     known: knownSessions(),
+    inOrder: writeOrder(),
+    limits,
   };
 }

@@ -1,38 +1,31 @@
 import { boundedMap } from './bounded-map';
 
 /**
- * The `TouchInterval` option: with `TimeToLive`, 1.x rewrote `LastAccessed` on every read.
- * Remembering when this process last saw or wrote a session's `LastAccessed` lets `get` and
- * `touch` skip the write until it is `TouchInterval` old, so expiry can come at most that
- * much early.
+ * The `TouchInterval` option: remembering when this process last wrote (or scheduled) a
+ * session's `LastAccessed` and cookie lets `get` and `touch` skip the write until it is
+ * `TouchInterval` old, so the stored expiry lags by at most that much. `0` remembers
+ * nothing: every access and every renewed cookie is stored.
  */
 
 const MAX_ENTRIES = 10_000;
-/**
- * With TouchInterval 0, reads still skip a rewrite within this long of the last one (and a
- * tenth of TimeToLive at most): express-session touches right after every get, and 1.x,
- * which had no touch, wrote once per read.
- */
-const MIN_INTERVAL_MS = 1_000;
 
 export interface TouchThrottle {
-  /** True when this process saw the session's clock restarted recently enough. */
+  /** True when this process stored the session's clocks less than TouchInterval ago. */
   recentlySeen(sid: string, now: number): boolean;
-  remember(sid: string, lastAccessed: number): void;
+  remember(sid: string, at: number): void;
   forget(sid: string): void;
 }
 
-export function touchThrottle(intervalSeconds: number, timeToLiveSeconds: number): TouchThrottle {
-  const interval = intervalSeconds > 0 ? intervalSeconds * 1000 : Math.min(MIN_INTERVAL_MS, timeToLiveSeconds * 100);
+export function touchThrottle(intervalSeconds: number): TouchThrottle {
+  const interval = intervalSeconds * 1000;
   const seen = boundedMap<number>(MAX_ENTRIES);
   return {
     recentlySeen(sid, now) {
-      const lastAccessed = seen.get(sid);
-      // Nothing is remembered with an interval of 0.
-      return lastAccessed !== undefined && now - lastAccessed < interval;
+      const at = seen.get(sid);
+      return at !== undefined && now - at < interval;
     },
-    remember(sid, lastAccessed) {
-      if (interval > 0) seen.set(sid, lastAccessed);
+    remember(sid, at) {
+      if (interval > 0) seen.set(sid, at);
     },
     forget(sid) {
       seen.delete(sid);

@@ -1,5 +1,7 @@
-// ESM view of the same declarations: the function as default export and as a named one.
+// ESM view of the same declarations: the function as default export and as a named one, and the error class.
 import createStore from './index.js';
 
 export default createStore;
 export { createStore };
+export declare const StoreTimeoutError: createStore.StoreTimeoutErrorConstructor;
+export type StoreTimeoutError = createStore.StoreTimeoutError;

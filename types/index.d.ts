@@ -26,6 +26,11 @@ declare namespace createStore {
      */
     TouchInterval?: number;
     /**
+     * Seconds a session may live from its creation, however active: an absolute timeout.
+     * `0` (the default) sets none.
+     */
+    MaxLifetime?: number;
+    /**
      * Milliseconds after which any store call (and the `createStore` callback) ends with an
      * error instead of waiting on an unreachable server. `0` leaves it to the driver. Default `10000`.
      */
@@ -89,6 +94,27 @@ declare namespace createStore {
     ready(): Promise<SessionStore>;
   }
 
+  /**
+   * What a store call (or the `createStore` callback) fails with when it outlives
+   * `OperationTimeoutMS`. Its message names what was waited for and the servers; `cause` is
+   * the driver's last error reaching them (for example `connect ECONNREFUSED`), when known.
+   */
+  interface StoreTimeoutError extends Error {
+    readonly name: 'StoreTimeoutError';
+    /** What did not finish, e.g. `createStore` or `Session store get`. */
+    readonly operation: string;
+    /** The limit that ran out, in milliseconds. */
+    readonly timeoutMS: number;
+    /** The servers waited on, as `host:port`, never with credentials; empty when unknown. */
+    readonly servers: string[];
+  }
+
+  /** The class of {@link StoreTimeoutError}, for `err instanceof createStore.StoreTimeoutError`. */
+  interface StoreTimeoutErrorConstructor {
+    new (operation: string, timeoutMS: number, servers?: string[], cause?: Error): StoreTimeoutError;
+    readonly prototype: StoreTimeoutError;
+  }
+
   /** A driver `Db`, or a `MongoClient` whose default database is used. */
   type Handle = Db | MongoClient;
 
@@ -98,6 +124,8 @@ declare namespace createStore {
     new (db: Handle, callback?: Callback<SessionStore> | null, options?: Options): SessionStore;
     readonly default: CreateStore;
     readonly createStore: CreateStore;
+    /** The class of timeout errors, for `err instanceof createStore.StoreTimeoutError`. */
+    readonly StoreTimeoutError: StoreTimeoutErrorConstructor;
   }
 }
 

@@ -142,13 +142,14 @@ describe('load with the server killed and restarted midway', function () {
       seconds: (Date.now() - started) / 1000,
     };
     console.log(`      load figures: ${JSON.stringify(figures)}`);
-    expect(figures.crashes).to.equal(0);
-    expect(figures.unhandledRejections).to.equal(0);
-    expect(figures.acknowledgedSessionsLost).to.equal(0);
-    expect(figures.sessionsReset).to.equal(0);
-    expect(figures.ok + figures.errors).to.equal(REQUESTS);
-    expect(figures.ok).to.be.greaterThan(REQUESTS / 2);
-    expect(figures.disconnects).to.be.at.least(1);
-    expect(figures.connects).to.be.at.least(1);
+    // Each message names its figure: a failure says which one, and the line above gives them all.
+    expect(figures.crashes, 'crashes (app exits)').to.equal(0);
+    expect(figures.unhandledRejections, 'unhandledRejections').to.equal(0);
+    expect(figures.acknowledgedSessionsLost, 'acknowledgedSessionsLost').to.equal(0);
+    expect(figures.sessionsReset, 'sessionsReset').to.equal(0);
+    expect(figures.ok + figures.errors, 'ok + errors (every request answered or failed)').to.equal(REQUESTS);
+    expect(figures.ok, `ok (answered requests, more than half of ${REQUESTS})`).to.be.greaterThan(REQUESTS / 2);
+    expect(figures.disconnects, 'disconnects (events the app saw)').to.be.at.least(1);
+    expect(figures.connects, 'connects (events the app saw)').to.be.at.least(1);
   });
 });

@@ -36,16 +36,25 @@ describe('DeleteFlags', () => {
     expect(await store.get('d')).to.deep.include({ sid: 'd' });
   });
 
-  it('FlagDeletion calls back with the number newly flagged, one session or all', async () => {
+  it('FlagDeletion calls back, as 1.x did, with the number its update matched, flagged already or not', async () => {
     const store = await openStore(freshDb());
     for (const sid of ['a', 'b', 'c']) await store.set(sid, sessionWith({}));
     const one = await new Promise<[Error | null, number | undefined]>((resolve) => store.FlagDeletion('a', (e, n) => resolve([e, n])));
     expect(one).to.deep.equal([null, 1]);
-    expect(await store.FlagDeletion('a')).to.equal(0);
+    expect(await store.FlagDeletion('a')).to.equal(1);
     expect(await store.FlagDeletion('missing')).to.equal(0);
-    expect(await store.FlagDeletion(null)).to.equal(2);
+    expect(await store.FlagDeletion(null)).to.equal(3);
     expect(await store.length()).to.equal(0);
     expect(await store.Cleanup()).to.equal(3);
+  });
+
+  it('with DeleteFlag, destroy and clear call back with the count, as 1.x did', async () => {
+    const store = await openStore(freshDb(), { DeleteFlag: true });
+    for (const sid of ['a', 'b']) await store.set(sid, sessionWith({}));
+    const destroyed = await new Promise<unknown[]>((resolve) => store.destroy('a', (...args: unknown[]) => resolve(args)));
+    expect(destroyed).to.deep.equal([null, 1]);
+    const cleared = await new Promise<unknown[]>((resolve) => store.clear((...args: unknown[]) => resolve(args)));
+    expect(cleared).to.deep.equal([null, 2]);
   });
 
   it('without DeleteFlags, destroy deletes and a late set re-creates (1.x behaviour)', async () => {

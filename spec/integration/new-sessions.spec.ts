@@ -41,7 +41,7 @@ describe('new sessions', () => {
       expect(sent).to.deep.equal(['insert']);
       const doc = await db.collection('Sessions').findOne({});
       expect(Object.keys(doc!).sort()).to.deep.equal(
-        ['Data', 'LastAccessed', 'SessionID', '_id', ...(Filter ? ['FilterVersion'] : [])].sort(),
+        ['Created', 'Data', 'LastAccessed', 'SessionID', '_id', ...(Filter ? ['FilterVersion'] : [])].sort(),
       );
       expect(doc).to.deep.include({ _id: 'new', SessionID: 'new' });
       expect(await store.get('new')).to.deep.equal(sessionWith(data));

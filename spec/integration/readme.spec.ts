@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Browser } from '../support/http';
@@ -9,10 +9,30 @@ import { sleep } from '../support/store';
 const ROOT = path.resolve(__dirname, '../..');
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 
-function snippet(name: string): string {
-  const match = new RegExp(`<!-- snippet: ${name} -->\\s*\`\`\`js\\n([\\s\\S]*?)\`\`\``).exec(README);
+function snippet(name: string, language = 'js'): string {
+  const match = new RegExp(`<!-- snippet: ${name} -->\\s*\`\`\`${language}\\n([\\s\\S]*?)\`\`\``).exec(README);
   if (!match) throw new Error(`README has no snippet ${name}`);
   return match[1]!;
+}
+
+/** Starts `node file` with `env`, waits for "listening", returns the output so far and a stop. */
+async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<{ output: () => string; stop(): void }> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  for (let i = 0; i < 200 && !output.includes('listening') && child.exitCode === null; i++) await sleep(50);
+  if (!output.includes('listening')) child.kill();
+  expect(output).to.include('listening');
+  return { output: () => output, stop: () => child.kill() };
+}
+
+/** GET (or POST) with the cookie jar of one browser; returns the body. */
+async function visit(browser: Browser, url: string, method = 'GET'): Promise<string> {
+  const response = await fetch(url, { method, redirect: 'manual', headers: browser.cookie ? { cookie: browser.cookie } : {} });
+  const cookie = response.headers.getSetCookie()[0];
+  if (cookie) browser.cookie = cookie.split(';')[0];
+  return response.text();
 }
 
 describe('README', () => {
@@ -54,6 +74,50 @@ describe('README', () => {
       expect(await db.collection('Sessions').countDocuments({})).to.equal(1);
     } finally {
       child.kill();
+    }
+  });
+
+  it('the TypeScript snippet compiles under --strict and runs as written against a real server', async function () {
+    this.timeout(60_000);
+    const scratch = path.join(ROOT, '.tmp', 'readme-spec');
+    fs.mkdirSync(scratch, { recursive: true });
+    fs.writeFileSync(path.join(scratch, 'app.mts'), snippet('typescript', 'ts'));
+    const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const options = [
+      '--ignoreConfig',
+      '--strict',
+      '--module',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--skipLibCheck',
+      '--types',
+      'node',
+      '--rootDir',
+      scratch,
+    ];
+    try {
+      execFileSync(process.execPath, [tsc, ...options, '--outDir', scratch, path.join(scratch, 'app.mts')], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+    } catch (err) {
+      throw new Error(`the snippet does not compile:\n${(err as { stdout?: string }).stdout ?? ''}`, { cause: err });
+    }
+    const db = freshDb();
+    const url = new URL(serverUri());
+    url.pathname = `/${db.databaseName}`;
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const app = await serve([path.join(scratch, 'app.mjs')], { MONGODB_URI: url.toString(), PORT: String(port), SESSION_SECRET: 'test' });
+    try {
+      const browser = new Browser(`http://127.0.0.1:${port}`);
+      const base = `http://127.0.0.1:${port}/`;
+      expect([await visit(browser, base), await visit(browser, base)]).to.deep.equal(['Views: 1', 'Views: 2']);
+      await visit(browser, `${base}logout`, 'POST');
+      expect(await db.collection('Sessions').countDocuments({ Delete: true })).to.equal(1);
+      expect(await visit(browser, base)).to.equal('Views: 1');
+    } finally {
+      app.stop();
     }
   });
 });

@@ -18,9 +18,22 @@ export const COOKIE = 'esm.sid';
  * /set?k=v, /get, /regenerate, /destroy, /reload, /save, /slow?ms=&k=v (holds the session
  * in memory for a while, then changes it), /reload-after?ms=.
  */
-export async function startApp(store: SessionStore): Promise<{ url: string; close(): Promise<void> }> {
+export async function startApp(
+  store: SessionStore,
+  options: Partial<session.SessionOptions> = {},
+): Promise<{ url: string; close(): Promise<void> }> {
   const app = express();
-  app.use(session({ store, secret: 'test secret', name: COOKIE, resave: false, saveUninitialized: false, cookie: { maxAge: 3_600_000 } }));
+  app.use(
+    session({
+      store,
+      secret: 'test secret',
+      name: COOKIE,
+      resave: false,
+      saveUninitialized: false,
+      cookie: { maxAge: 3_600_000 },
+      ...options,
+    }),
+  );
   const values = (req: express.Request): Record<string, string> => (req.session.values ??= {});
   const report = (req: express.Request, res: express.Response, extra: object = {}): void => {
     res.json({ id: req.sessionID, values: req.session?.values ?? {}, ...extra });

@@ -11,6 +11,7 @@ describe('options', () => {
       deleteFlags: false,
       operationTimeoutMs: 10_000,
       touchInterval: 0,
+      maxLifetime: 0,
     };
     expect(readOptions(undefined)).to.deep.equal(expected);
     expect(readOptions({})).to.deep.equal(expected);
@@ -37,6 +38,7 @@ describe('options', () => {
       deleteFlags: true,
       operationTimeoutMs: 0,
       touchInterval: 10,
+      maxLifetime: 0,
     });
   });
 

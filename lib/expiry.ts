@@ -1,0 +1,142 @@
+import createDebug from 'debug';
+import type { Collection, Db, Filter } from 'mongodb';
+import { cookieExpiry } from './cookie';
+import type { SessionDocument } from './document';
+import type { Settings } from './options';
+import { ensureTtlIndex, startSweeper } from './ttl';
+
+/**
+ * When a session dies: the first of three clocks, each kept in a top-level date field of
+ * its own so that a TTL index can remove what it ends.
+ * - cookie: `Expires`, the cookie's expiry, written with the cookie (always on);
+ * - idle: `LastAccessed` + `TimeToLive`, as in 1.x;
+ * - absolute: `Created` + `MaxLifetime`, whatever the session's activity.
+ * Reads apply all three themselves, so expiry is exact whatever the TTL monitor or the
+ * sweeper has done yet. Documents of 1.x and 2.0 hold their cookie's expiry only inside
+ * `Data`; reads and sweeps look there too.
+ */
+
+const debug = createDebug('express-session-mongodb:expiry');
+
+type ClockField = 'Expires' | 'LastAccessed' | 'Created';
+interface Clock {
+  field: ClockField;
+  seconds: number;
+}
+
+const LEGACY_COOKIE_PATHS = ['Data.cookie.expires', 'Data.cookie._expires'];
+/** MongoDB's TTL monitor period; the sweeper runs no less often. */
+const MAX_SWEEP_MS = 60_000;
+
+export type ExpiryMode = 'index' | 'sweeper';
+
+export interface Expiry {
+  readonly mode: ExpiryMode;
+  /** When the first clock ends the session, in ms since the epoch (Infinity: never). */
+  deadline(doc: SessionDocument): number;
+  isLive(doc: SessionDocument, now: number): boolean;
+  /** Matches the sessions still alive at `now`; a missing field never ends one. */
+  liveFilter(now: number): Filter<SessionDocument>;
+  /** `$set` and `$unset` of the clock fields a write of `cookie` stores; null `lastAccessed`: not an access. */
+  stamp(cookie: unknown, lastAccessed: Date | null): { set: Partial<SessionDocument>; unset: { Expires?: '' } };
+  stop(): void;
+}
+
+function clocksOf(settings: Settings): Clock[] {
+  const clocks: Clock[] = [{ field: 'Expires', seconds: 0 }];
+  if (settings.timeToLive > 0) clocks.push({ field: 'LastAccessed', seconds: settings.timeToLive });
+  if (settings.maxLifetime > 0) clocks.push({ field: 'Created', seconds: settings.maxLifetime });
+  return clocks;
+}
+
+function pathValue(doc: SessionDocument, path: string): unknown {
+  let value: unknown = doc;
+  for (const name of path.split('.'))
+    value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined;
+  return value;
+}
+
+/** Every date that can end a session, as [path, seconds after it]: the clocks, then the cookie inside 1.x and 2.0 documents. */
+function datedPaths(clocks: Clock[]): Array<[string, number]> {
+  return [
+    ...clocks.map((clock): [string, number] => [clock.field, clock.seconds]),
+    ...LEGACY_COOKIE_PATHS.map((path): [string, number] => [path, 0]),
+  ];
+}
+
+function deadline(clocks: Clock[], doc: SessionDocument): number {
+  let first = Infinity;
+  for (const [path, seconds] of datedPaths(clocks)) {
+    const value = pathValue(doc, path);
+    if (value instanceof Date) first = Math.min(first, value.getTime() + seconds * 1000);
+  }
+  return first;
+}
+
+/** A date at `path` that ends the session by `now`. */
+function endedBy(clocks: Clock[], now: number): Array<[string, { $lte: Date }]> {
+  return datedPaths(clocks).map(([path, seconds]) => [path, { $lte: new Date(now - seconds * 1000) }]);
+}
+
+function liveFilter(clocks: Clock[], now: number): Filter<SessionDocument> {
+  return Object.fromEntries(endedBy(clocks, now).map(([path, ended]) => [path, { $not: ended }])) as Filter<SessionDocument>;
+}
+
+function expiredFilter(clocks: Clock[], now: number): Filter<SessionDocument> {
+  return { $or: endedBy(clocks, now).map(([path, ended]) => ({ [path]: ended })) } as Filter<SessionDocument>;
+}
+
+/** Where a server keeps TTL indexes, 1.x and 2.0 documents still need a sweep of their own. */
+function legacyFilter(now: number): Filter<SessionDocument> {
+  return {
+    Expires: { $exists: false },
+    $or: LEGACY_COOKIE_PATHS.map((path) => ({ [path]: { $lte: new Date(now) } })),
+  } as Filter<SessionDocument>;
+}
+
+const LEGACY_PROBE = {
+  Expires: { $exists: false },
+  $or: LEGACY_COOKIE_PATHS.map((path) => ({ [path]: { $type: 'date' } })),
+} as Filter<SessionDocument>;
+
+function sweepPeriod(clocks: Clock[]): number {
+  const shortest = Math.min(...clocks.map((clock) => clock.seconds || Infinity));
+  return Math.min(Math.max(shortest * 1000, 1000), MAX_SWEEP_MS);
+}
+
+/** Every index is tried: a server may keep some TTL indexes and refuse others. */
+async function indexAll(db: Db, sessions: Collection<SessionDocument>, clocks: Clock[]): Promise<boolean> {
+  let all = true;
+  for (const clock of clocks) all = (await ensureTtlIndex(db, sessions, clock.field, clock.seconds)) && all;
+  return all;
+}
+
+/** Makes the TTL indexes (or starts the sweeper) for the clocks `settings` turns on. */
+export async function manageExpiry(db: Db, sessions: Collection<SessionDocument>, settings: Settings): Promise<Expiry> {
+  const clocks = clocksOf(settings);
+  const period = sweepPeriod(clocks);
+  let mode: ExpiryMode = 'index';
+  let stop = (): void => {};
+  if (!(await indexAll(db, sessions, clocks))) {
+    mode = 'sweeper';
+    debug('sweeping expired sessions every %d ms', period);
+    stop = startSweeper(sessions, (now) => expiredFilter(clocks, now), period);
+  } else if ((await sessions.findOne(LEGACY_PROBE, { projection: { _id: 1 } })) !== null) {
+    debug('documents of 1.x or 2.0 found: sweeping their expired cookies every %d ms', period);
+    stop = startSweeper(sessions, legacyFilter, period);
+  }
+
+  return {
+    mode,
+    deadline: (doc) => deadline(clocks, doc),
+    isLive: (doc, now) => deadline(clocks, doc) > now,
+    liveFilter: (now) => liveFilter(clocks, now),
+    stamp(cookie, lastAccessed) {
+      const expires = cookieExpiry(cookie);
+      const set: Partial<SessionDocument> = expires ? { Expires: expires } : {};
+      if (lastAccessed) set.LastAccessed = lastAccessed;
+      return { set, unset: expires ? {} : { Expires: '' } };
+    },
+    stop,
+  };
+}

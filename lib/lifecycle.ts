@@ -1,0 +1,59 @@
+import type { Db } from 'mongodb';
+import { prepare, type Context } from './setup';
+import type { Settings } from './options';
+
+/**
+ * A store's life: preparing the collection (again, after an outage at start), handing the
+ * prepared context to every call, and closing.
+ */
+export interface Lifecycle {
+  /** The prepared context; rejects while setup fails or once closed. */
+  context(): Promise<Context>;
+  /** Settles once the first preparation has. */
+  readonly started: Promise<Context>;
+  /** Marks the store closed; resolves with the context, if any, for its owner to stop. */
+  close(): Promise<Context | null>;
+}
+
+/** `invalid`: what was wrong with the arguments, reported by every call instead of preparing. */
+export function lifecycle(db: Db | undefined, settings: Settings | undefined, invalid: unknown): Lifecycle {
+  let closed = false;
+
+  function start(reconnect = false): Promise<Context> {
+    let attempt: Promise<Context>;
+    if (invalid !== undefined) attempt = Promise.reject(invalid);
+    // A client whose first connection failed stays closed until connected again; connect()
+    // does nothing to one that is open.
+    else if (reconnect) attempt = db!.client.connect().then(() => prepare(db!, settings!));
+    else attempt = prepare(db!, settings!);
+    // Failures reach the callback and every later call; none is left unhandled.
+    attempt.catch(() => {});
+    return attempt;
+  }
+  let preparing = start();
+  const started = preparing;
+
+  async function context(): Promise<Context> {
+    const attempt = preparing;
+    let ctx: Context;
+    try {
+      ctx = await attempt;
+    } catch (err) {
+      if (invalid !== undefined || closed) throw err;
+      // The server was out of reach when the store was made: try again, once for all callers.
+      // Not a client the application closed itself, though: that one stays closed.
+      if (preparing === attempt) preparing = start((err as Error).name !== 'MongoNotConnectedError');
+      ctx = await preparing;
+    }
+    if (closed) throw new Error('The session store is closed');
+    return ctx;
+  }
+
+  async function close(): Promise<Context | null> {
+    if (closed) return null;
+    closed = true;
+    return preparing.catch(() => null);
+  }
+
+  return { context, started, close };
+}

@@ -1,0 +1,228 @@
+import createDebug from 'debug';
+import type { SessionData } from 'express-session';
+import type { UpdateFilter } from 'mongodb';
+import type createStoreTypes from '../types';
+import { checkDepth, explainWriteFailure } from './bson-limits';
+import { readCookie, storedCookie } from './cookie';
+import { cleanup, flagDeletion, isFlagged, NOT_FLAGGED } from './delete-flags';
+import { serverErrorCode, type SessionDocument } from './document';
+import { idleRefreshes, type IdleRefreshes } from './idle-refresh';
+import { checkData, escapeData, FILTER_VERSION, unescapeData, type Shape } from './key-filter';
+import { retryTransient } from './retry';
+import { checkSessionId } from './session-id';
+import type { Context } from './setup';
+
+/** What the store does with sessions, one function per method, each over the prepared context. */
+
+type ListedSession = createStoreTypes.ListedSession;
+
+const debug = createDebug('express-session-mongodb');
+const DUPLICATE_KEY = 11000;
+const MIN_REFRESH_MS = 1_000;
+
+function checkSession(session: unknown): SessionData {
+  if (typeof session !== 'object' || session === null || Array.isArray(session)) {
+    throw new TypeError(`Session must be an object, got ${session === null ? 'null' : Array.isArray(session) ? 'array' : typeof session}`);
+  }
+  return session as SessionData;
+}
+
+function toSession(ctx: Context, doc: SessionDocument): SessionData {
+  const data = ctx.settings.filter ? unescapeData(doc.Data, doc.FilterVersion !== FILTER_VERSION) : doc.Data;
+  if (typeof data !== 'object' || data === null) {
+    throw new TypeError('A stored session has no session object in Data');
+  }
+  readCookie(data as Record<string, unknown>);
+  return data as SessionData;
+}
+
+/** `Data` as stored: the cookie in its JSON form, names escaped with `Filter`, checked without. */
+function storedData(ctx: Context, session: SessionData): { data: unknown; shape: Shape } {
+  const shape: Shape = { depth: 0 };
+  const plain = { ...session, cookie: storedCookie(session.cookie) };
+  if (ctx.settings.filter) return { data: escapeData(plain, shape, ctx.limits), shape };
+  checkData(plain, shape, ctx.limits);
+  return { data: plain, shape };
+}
+
+/** An ordered write of one session, retried over passing refusals. */
+function ordered<T>(ctx: Context, id: string, send: () => Promise<T>): Promise<T> {
+  return ctx.inOrder(id, () => retryTransient(send));
+}
+
+export interface Operations {
+  get(sid: unknown): Promise<SessionData | null>;
+  set(sid: unknown, session: unknown): Promise<SessionData>;
+  touch(sid: unknown, session?: unknown): Promise<void>;
+  /** With DeleteFlags, the number flagged, as 1.x called back. */
+  destroy(sid: unknown): Promise<number | undefined>;
+  clear(): Promise<number | undefined>;
+  length(): Promise<number>;
+  all(): Promise<ListedSession[]>;
+  flag(sid: unknown): Promise<number>;
+  removeFlagged(): Promise<number>;
+  /** Drops the refreshes not sent yet. */
+  stop(): void;
+}
+
+export function sessionOperations(context: () => Promise<Context>): Operations {
+  let refreshes: IdleRefreshes | undefined;
+  const refreshesOf = (ctx: Context): IdleRefreshes =>
+    (refreshes ??= idleRefreshes(ctx.settings.timeToLive, (id, at) =>
+      ordered(ctx, id, () =>
+        ctx.sessions.updateOne(
+          { ...ctx.layout.key(id), ...NOT_FLAGGED, ...ctx.expiry.liveFilter(Date.now()) },
+          { $max: { LastAccessed: new Date(at) } },
+        ),
+      ).catch((err: unknown) => {
+        // Not counted: the next read schedules it again.
+        ctx.throttle.forget(id);
+        debug('refresh of LastAccessed failed: %s', (err as Error).message);
+      }),
+    ));
+
+  /**
+   * With TimeToLive, a read restarts the idle clock (soon: see idle-refresh), unless it was
+   * restarted within a second (a set just before, say) or within TouchInterval by this process.
+   */
+  function countAccess(ctx: Context, id: string, doc: SessionDocument, now: number): void {
+    const ttl = ctx.settings.timeToLive * 1000;
+    const last = doc.LastAccessed instanceof Date ? doc.LastAccessed.getTime() : -Infinity;
+    if (ttl === 0 || now - last < Math.min(MIN_REFRESH_MS, ttl / 10) || ctx.throttle.recentlySeen(id, now)) return;
+    ctx.throttle.remember(id, now);
+    refreshesOf(ctx).schedule(id, now, ctx.expiry.deadline(doc));
+  }
+
+  async function get(sid: unknown): Promise<SessionData | null> {
+    const id = checkSessionId(sid);
+    const ctx = await context();
+    const now = Date.now();
+    const doc = await retryTransient(() => ctx.sessions.findOne(ctx.layout.key(id)));
+    if (doc === null || isFlagged(doc) || !ctx.expiry.isLive(doc, now)) {
+      ctx.known.forget(id);
+      return null;
+    }
+    ctx.known.add(id);
+    countAccess(ctx, id, doc, now);
+    return toSession(ctx, doc);
+  }
+
+  /** Inserts a session believed new; false when it exists after all. */
+  async function insertNew(ctx: Context, doc: SessionDocument): Promise<boolean> {
+    try {
+      await ctx.sessions.insertOne(doc);
+      return true;
+    } catch (err) {
+      if (serverErrorCode(err) === DUPLICATE_KEY) return false;
+      throw err;
+    }
+  }
+
+  async function upsert(ctx: Context, id: string, update: UpdateFilter<SessionDocument>): Promise<void> {
+    const send = () => ctx.sessions.updateOne(ctx.layout.key(id), update, { upsert: true });
+    try {
+      await send();
+    } catch (err) {
+      // Two racing upserts of a new session: the loser retries and finds the winner's document.
+      if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
+      await send();
+    }
+  }
+
+  async function set(sid: unknown, session: unknown): Promise<SessionData> {
+    const id = checkSessionId(sid);
+    const input = checkSession(session);
+    const ctx = await context();
+    const { data, shape } = storedData(ctx, input);
+    checkDepth(shape);
+    const now = new Date();
+    const { set: clocks, unset } = ctx.expiry.stamp(input.cookie, now);
+    const fields: Partial<SessionDocument> = { Data: data, ...clocks };
+    const unsetFields: Partial<Record<keyof SessionDocument, ''>> = { ...unset };
+    if (ctx.settings.filter) fields.FilterVersion = FILTER_VERSION;
+    else unsetFields.FilterVersion = '';
+    refreshes?.cancel(id);
+    const fresh = ctx.known.has(id) ? null : ctx.layout.insert(id, { ...fields, Created: now });
+    try {
+      await ordered(ctx, id, async () => {
+        if (fresh && (await insertNew(ctx, fresh))) return;
+        // Created: kept from the first write; older documents get theirs now.
+        await upsert(ctx, id, { ...ctx.layout.write(id, fields, unsetFields), $min: { Created: now } });
+      });
+    } catch (err) {
+      throw explainWriteFailure(err, data);
+    }
+    ctx.known.add(id);
+    ctx.throttle.remember(id, now.getTime());
+    return input;
+  }
+
+  /** Stores the renewed cookie and restarts the idle clock of a live session, in one write. */
+  async function touch(sid: unknown, session?: unknown): Promise<void> {
+    const id = checkSessionId(sid);
+    const ctx = await context();
+    const now = Date.now();
+    // A refresh the get before it left waiting is sent by this write instead.
+    const takesOver = refreshes?.cancel(id) ?? false;
+    if (!takesOver && ctx.throttle.recentlySeen(id, now)) return;
+    const cookie = typeof session === 'object' && session !== null ? (session as SessionData).cookie : undefined;
+    const { set: clocks, unset } = ctx.expiry.stamp(cookie, ctx.settings.timeToLive > 0 ? new Date(now) : null);
+    // Nothing renews: a cookie that ends with the browser session, and no idle clock.
+    if (clocks.Expires === undefined && clocks.LastAccessed === undefined) return;
+    const fields: Record<string, unknown> = { ...clocks };
+    const update: UpdateFilter<SessionDocument> = { $set: fields };
+    // Without a cookie to store, touch only restarts the idle clock.
+    if (cookie !== undefined) {
+      const stored = storedCookie(cookie);
+      if (ctx.settings.filter) fields['Data.cookie'] = escapeData(stored, undefined, ctx.limits);
+      else checkData((fields['Data.cookie'] = stored), undefined, ctx.limits);
+      if (unset.Expires !== undefined) update.$unset = unset;
+    }
+    await ordered(ctx, id, () => ctx.sessions.updateOne({ ...ctx.layout.key(id), ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now) }, update));
+    ctx.throttle.remember(id, now);
+  }
+
+  async function destroy(sid: unknown): Promise<number | undefined> {
+    const id = checkSessionId(sid);
+    const ctx = await context();
+    refreshes?.cancel(id);
+    ctx.throttle.forget(id);
+    ctx.known.forget(id);
+    const key = ctx.layout.key(id);
+    if (ctx.settings.deleteFlags) return ordered(ctx, id, () => flagDeletion(ctx.sessions, key));
+    await ordered(ctx, id, () => ctx.sessions.deleteMany(key));
+    return undefined;
+  }
+
+  async function flag(sid: unknown): Promise<number> {
+    const id = sid === null ? null : checkSessionId(sid);
+    const ctx = await context();
+    if (id === null) return retryTransient(() => flagDeletion(ctx.sessions, null));
+    return ordered(ctx, id, () => flagDeletion(ctx.sessions, ctx.layout.key(id)));
+  }
+
+  async function clear(): Promise<number | undefined> {
+    const ctx = await context();
+    if (ctx.settings.deleteFlags) return retryTransient(() => flagDeletion(ctx.sessions, null));
+    await retryTransient(() => ctx.sessions.deleteMany({}));
+    return undefined;
+  }
+
+  async function length(): Promise<number> {
+    const ctx = await context();
+    return retryTransient(() => ctx.sessions.countDocuments({ ...NOT_FLAGGED, ...ctx.expiry.liveFilter(Date.now()) }));
+  }
+
+  async function all(): Promise<ListedSession[]> {
+    const ctx = await context();
+    const docs = await retryTransient(() => ctx.sessions.find({ ...NOT_FLAGGED, ...ctx.expiry.liveFilter(Date.now()) }).toArray());
+    return docs.map((doc) => ({ ...toSession(ctx, doc), id: doc.SessionID }));
+  }
+
+  async function removeFlagged(): Promise<number> {
+    const ctx = await context();
+    return retryTransient(() => cleanup(ctx.sessions));
+  }
+
+  return { get, set, touch, destroy, clear, length, all, flag, removeFlagged, stop: () => refreshes?.stop() };
+}
