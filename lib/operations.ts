@@ -40,8 +40,8 @@ function toSession(ctx: Context, doc: SessionDocument): SessionData {
 function storedData(ctx: Context, session: SessionData): { data: unknown; shape: Shape } {
   const shape: Shape = { depth: 0 };
   const plain = { ...session, cookie: storedCookie(session.cookie) };
-  if (ctx.settings.filter) return { data: escapeData(plain, shape), shape };
-  checkData(plain, shape);
+  if (ctx.settings.filter) return { data: escapeData(plain, shape, ctx.limits), shape };
+  checkData(plain, shape, ctx.limits);
   return { data: plain, shape };
 }
 
@@ -174,7 +174,8 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     // Without a cookie to store, touch only restarts the idle clock.
     if (cookie !== undefined) {
       const stored = storedCookie(cookie);
-      fields['Data.cookie'] = ctx.settings.filter ? escapeData(stored) : stored;
+      if (ctx.settings.filter) fields['Data.cookie'] = escapeData(stored, undefined, ctx.limits);
+      else checkData((fields['Data.cookie'] = stored), undefined, ctx.limits);
       if (unset.Expires !== undefined) update.$unset = unset;
     }
     await ordered(ctx, id, () => ctx.sessions.updateOne({ ...ctx.layout.key(id), ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now) }, update));
