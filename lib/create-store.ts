@@ -7,6 +7,7 @@ import { lifecycle } from './lifecycle';
 import { StoreBase } from './store-prototype';
 import { sessionOperations } from './operations';
 import { DEFAULT_OPERATION_TIMEOUT_MS, readOptions, type Settings } from './options';
+import { sanitizeError } from './server-errors';
 import { withTimeout } from './timeout';
 
 type SessionStore = createStoreTypes.SessionStore;
@@ -43,7 +44,9 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
 
   /** A public method: bounded by OperationTimeoutMS, with a callback or a promise. */
   function method<A extends unknown[], T>(name: string, run: (...args: A) => Promise<T>, arity: number) {
-    return callbackOrPromise(name, (...args: A) => withTimeout(run(...args), timeoutMs, `Session store ${name}`, db?.client), arity);
+    // Server messages can quote session data: callers get the store's own error instead.
+    const guarded = (...args: A) => run(...args).catch((err: unknown) => Promise.reject(sanitizeError(err, name)));
+    return callbackOrPromise(name, (...args: A) => withTimeout(guarded(...args), timeoutMs, `Session store ${name}`, db?.client), arity);
   }
 
   Object.assign(store, {
@@ -57,12 +60,19 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     FlagDeletion: method('FlagDeletion', ops.flag, 1),
     Cleanup: method('Cleanup', ops.removeFlagged, 0),
     close: callbackOrPromise('close', close, 0),
-    ready: () => withTimeout(life.context(), timeoutMs, 'Session store ready', db?.client).then(() => store),
+    ready: () =>
+      withTimeout(life.context(), timeoutMs, 'Session store ready', db?.client).then(
+        () => store,
+        (err: unknown) => Promise.reject(sanitizeError(err, 'ready')),
+      ),
   });
 
   if (callback)
     settle(
-      withTimeout(life.started, timeoutMs, 'createStore', db?.client).then(() => store),
+      withTimeout(life.started, timeoutMs, 'createStore', db?.client).then(
+        () => store,
+        (err: unknown) => Promise.reject(sanitizeError(err, 'createStore')),
+      ),
       callback,
     );
   return store;

@@ -1,3 +1,16 @@
+import {
+  ALL_STORABLE,
+  checkArrayLength,
+  checkName,
+  checkValue,
+  isContainer,
+  MAX_DOCUMENT_BYTES,
+  MAX_SESSION_DEPTH,
+  refuseDepth,
+  refuseSize,
+  type ServerLimits,
+} from './bson-limits';
+
 /**
  * The `Filter` option: property names with `.`, `$` or `\0` cannot be stored, so they
  * are escaped with the markers 1.x used. 1.x replaced only the first occurrence of each
@@ -102,34 +115,12 @@ function put(target: Record<string, unknown>, name: string, value: unknown): voi
   }
 }
 
-/** Values BSON stores as they are: anything else that is an object is a container of names. */
-function isLeaf(value: object): boolean {
-  return (
-    value instanceof Date ||
-    value instanceof RegExp ||
-    ArrayBuffer.isView(value) ||
-    value instanceof ArrayBuffer ||
-    '_bsontype' in value ||
-    value instanceof Map
-  );
-}
-
+/** Limits for renamed copies and checks alike: what a name becomes, and whether to copy. */
 interface Walk {
   rename(name: string): string;
-  leaf(value: object): unknown;
-  isContainer(value: object): boolean;
+  limits: ServerLimits;
   /** False: only visit, copying nothing. */
   copy: boolean;
-}
-
-const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
-
-/** BSON would silently wrap a BigInt outside 64 bits (2n ** 70n is stored as 0). */
-function checkPrimitive(value: unknown): void {
-  if (typeof value === 'bigint' && (value > INT64_MAX || value < INT64_MIN)) {
-    throw new RangeError('Session data holds a BigInt outside the 64-bit range BSON can store');
-  }
 }
 
 /** How deeply the last walk nested: a failed write reports it when servers refuse depth. */
@@ -137,71 +128,93 @@ export interface Shape {
   depth: number;
 }
 
+type Frame = {
+  source: Record<string, unknown>;
+  copy: Record<string, unknown> | null;
+  names: string[] | null;
+  length: number;
+  next: number;
+};
+
+/** The value stored for `value`: what its `toBSON` returns, as BSON itself would do. */
+function bsonValue(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null) {
+    const bson = value as { toBSON?: () => unknown };
+    if (typeof bson.toBSON === 'function') return bson.toBSON();
+  }
+  return value;
+}
+
 /**
- * Walks `root`, renaming every property name; copies it unless `how.copy` is false.
- * Iterative, so deep nesting cannot overflow the stack; an object met again on its own
- * path is a cycle and refused.
+ * Walks `root`, checking every value (bson-limits.ts) and renaming every property name;
+ * copies it unless `how.copy` is false. Iterative, so deep nesting cannot overflow the
+ * stack. Everything BSON could not store is refused during the walk, before the walk
+ * could run long: a cycle, a level past MongoDB's depth limit (so a getter or Proxy that
+ * makes a new child on every read stops there), and a lower bound of the encoded size past
+ * 16 MB (an array's length counts before its elements, so a sparse array of length 1e8 is
+ * refused at once).
  */
 function walk(root: unknown, how: Walk, shape?: Shape): unknown {
-  if (typeof root !== 'object' || root === null || !how.isContainer(root)) {
-    checkPrimitive(root);
-    return typeof root === 'object' && root !== null ? how.leaf(root) : root;
-  }
+  let bytes = checkValue(root, how.limits);
+  if (typeof root !== 'object' || root === null || !isContainer(root)) return root;
   const onPath = new Set<object>();
-  const copyOf = (source: object): Record<string, unknown> | null =>
-    !how.copy ? null : ((Array.isArray(source) ? [] : {}) as Record<string, unknown>);
-  type Frame = { source: Record<string, unknown>; copy: Record<string, unknown> | null; array: boolean; names: string[]; next: number };
-  const frame = (source: object, copy: Record<string, unknown> | null): Frame => {
+  const stack: Frame[] = [];
+  const enter = (source: object): Record<string, unknown> | null => {
+    if (stack.length === MAX_SESSION_DEPTH) refuseDepth(stack.length + 1);
+    if (onPath.has(source)) throw new TypeError('Session data contains a circular reference');
+    const array = Array.isArray(source);
+    if (array) checkArrayLength(source, bytes);
+    const names = array ? null : Object.keys(source);
+    const copy = how.copy ? ((array ? [] : {}) as Record<string, unknown>) : null;
     onPath.add(source);
-    return { source: source as Record<string, unknown>, copy, array: Array.isArray(source), names: Object.keys(source), next: 0 };
+    stack.push({
+      source: source as Record<string, unknown>,
+      copy,
+      names,
+      length: names ? names.length : (source as unknown[]).length,
+      next: 0,
+    });
+    return copy;
   };
-  const rootCopy = copyOf(root);
-  const stack: Frame[] = [frame(root, rootCopy)];
+  const rootCopy = enter(root);
   let depth = 1;
 
   while (stack.length > 0) {
     const top = stack[stack.length - 1]!;
-    if (top.next === top.names.length) {
+    if (top.next === top.length) {
       onPath.delete(top.source);
       stack.pop();
       continue;
     }
-    const name = top.names[top.next++]!;
-    const target = top.array ? name : how.rename(name);
-    let value = top.source[name];
-    if (typeof value === 'object' && value !== null) {
-      const bson = value as { toBSON?: () => unknown };
-      if (typeof bson.toBSON === 'function') value = bson.toBSON();
+    const index = top.next++;
+    const name = top.names ? top.names[index]! : String(index);
+    const value = bsonValue(top.source[name]);
+    const target = top.names ? how.rename(name) : name;
+    // Functions and symbols are copied as they are, for BSON to leave out as it always did.
+    if (typeof value !== 'function' && typeof value !== 'symbol') {
+      // An array index is well-formed and needs no check.
+      bytes += (top.names ? checkName(target) : 2 + target.length) + checkValue(value, how.limits);
+      if (bytes > MAX_DOCUMENT_BYTES) refuseSize(bytes);
     }
-    if (typeof value !== 'object' || value === null) {
-      checkPrimitive(value);
-      if (top.copy) put(top.copy, target, value);
-    } else if (!how.isContainer(value)) {
-      const leaf = how.leaf(value);
-      if (top.copy) put(top.copy, target, leaf);
-    } else {
-      if (onPath.has(value)) throw new TypeError('Session data contains a circular reference');
-      const copy = copyOf(value);
-      if (top.copy) put(top.copy, target, copy);
-      stack.push(frame(value, copy));
-      depth = Math.max(depth, stack.length);
-    }
+    const nested = typeof value === 'object' && value !== null && isContainer(value) ? enter(value) : value;
+    if (top.copy) put(top.copy, target, nested);
+    depth = Math.max(depth, stack.length);
   }
   if (shape) shape.depth = depth;
   return rootCopy;
 }
 
-/** Escapes every property name in session data, at every depth. */
-export function escapeData(data: unknown, shape?: Shape): unknown {
-  return walk(data, { rename: escapeName, leaf: (value) => value, isContainer: (value) => !isLeaf(value), copy: true }, shape);
+/** Escapes every property name in session data, at every depth; refuses what cannot be stored. */
+export function escapeData(data: unknown, shape?: Shape, limits = ALL_STORABLE): unknown {
+  return walk(data, { rename: escapeName, limits, copy: true }, shape);
 }
 
 /**
  * Without `Filter`: refuses, before anything is sent, what cannot be stored safely
- * everywhere: names with `.` or `\0` or a leading `$` (as 1.x's servers did), cycles,
- * BigInts over 64 bits.
+ * everywhere: names with `.` or `\0` or a leading `$` (as 1.x's servers did), and every
+ * value `escapeData` refuses.
  */
-export function checkData(data: unknown, shape?: Shape): void {
+export function checkData(data: unknown, shape?: Shape, limits = ALL_STORABLE): void {
   walk(
     data,
     {
@@ -211,8 +224,7 @@ export function checkData(data: unknown, shape?: Shape): void {
         }
         return name;
       },
-      leaf: (value) => value,
-      isContainer: (value) => !isLeaf(value),
+      limits,
       copy: false,
     },
     shape,

@@ -179,7 +179,8 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     // Without a cookie to store, touch only restarts the idle clock.
     if (cookie !== undefined) {
       const stored = storedCookie(cookie);
-      fields['Data.cookie'] = ctx.settings.filter ? escapeData(stored) : stored;
+      if (ctx.settings.filter) fields['Data.cookie'] = escapeData(stored, undefined, ctx.limits);
+      else checkData((fields['Data.cookie'] = stored), undefined, ctx.limits);
       if (unset.Expires !== undefined) update.$unset = unset;
     }
     const live = { ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now) };

@@ -5,6 +5,7 @@ import { manageExpiry, type Expiry } from './expiry';
 import { knownSessions, type KnownSessions } from './known-sessions';
 import { detectLayout, type Layout } from './layout';
 import type { Settings } from './options';
+import { detectServerLimits, READ_OPTIONS, type ServerLimits } from './bson-limits';
 import { touchThrottle, type TouchThrottle } from './touch-throttle';
 import { writeOrder, type WriteOrder } from './write-order';
 
@@ -22,6 +23,8 @@ export interface Context {
   known: KnownSessions;
   /** Writes of one session leave in the order they were made. */
   inOrder: WriteOrder;
+  /** What this server cannot store that BSON can (Decimal128 on FerretDB v1). */
+  limits: ServerLimits;
 }
 
 async function ensureCollection(db: Db, name: string): Promise<void> {
@@ -36,12 +39,13 @@ async function ensureCollection(db: Db, name: string): Promise<void> {
 export async function prepare(db: Db, settings: Settings): Promise<Context> {
   await ensureCollection(db, settings.collectionName);
   // Read from the primary whatever the client prefers: the next request must see this one's session.
-  const sessions = db.collection<SessionDocument>(settings.collectionName, { readPreference: 'primary' });
+  const sessions = db.collection<SessionDocument>(settings.collectionName, { readPreference: 'primary', ...READ_OPTIONS });
   if (settings.indexSessionId) {
     await sessions.createIndex({ SessionID: 1 }, { unique: true, name: 'SessionID_1' });
   }
   const layout = await detectLayout(sessions);
   const expiry = await manageExpiry(db, sessions, settings);
+  const limits = await detectServerLimits(db);
   debug('ready: collection %s, layout %s, expiry %s', settings.collectionName, layout.legacy ? '1.x (SessionID)' : '_id', expiry.mode);
   return {
     settings,
@@ -51,5 +55,6 @@ export async function prepare(db: Db, settings: Settings): Promise<Context> {
     throttle: touchThrottle(settings.touchInterval),
     known: knownSessions(),
     inOrder: writeOrder(),
+    limits,
   };
 }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import createDebug from 'debug';
 import sinon from 'sinon';
 import { MAX_SESSION_ID_LENGTH } from '../../lib/session-id';
-import { freshDb, isFerretDB } from '../support/server';
+import { freshDb } from '../support/server';
 import { openStore, sessionWith, sleep, type SessionStore } from '../support/store';
 
 type Outcome = { err: Error | null; value: unknown; calls: number };
@@ -47,6 +47,9 @@ describe('hostile and malformed input', () => {
         ['an empty string', ''],
         ['a very long string', 'v'.repeat(MAX_SESSION_ID_LENGTH + 1)],
         ['a 10 MB string', 'v'.repeat(10 * 1024 * 1024)],
+        // Both would be stored as "victim\uFFFD", one document for two IDs.
+        ['with a lone high surrogate', 'victim\uD800'],
+        ['with a lone low surrogate', 'victim\uDC00'],
       ];
       for (const [name, sid] of ids) {
         it(`session ID ${name}: get, set, destroy, touch each call back once with an Error`, async () => {
@@ -125,21 +128,73 @@ describe('hostile and malformed input', () => {
         expect(back.big).to.equal(5);
       });
 
-      for (const [name, value] of [
-        ['NaN', NaN],
-        ['Infinity', Infinity],
-      ] as const) {
-        it(`${name} is stored where the server takes it (FerretDB v1 refuses it)`, async () => {
-          const outcome = await callback((cb) => store.set('number', sessionWith({ value }), cb));
-          expect(outcome.calls).to.equal(1);
-          if (isFerretDB()) {
-            expect(outcome.err).to.be.instanceOf(Error);
-          } else {
-            expect(outcome.err).to.equal(null);
-            expect(((await store.get('number')) as unknown as { value: number }).value).to.deep.equal(value);
-          }
+      it('refuses NaN and infinities on every server before sending: no connection drops, no other call fails', async () => {
+        let disconnects = 0;
+        store.on('disconnect', () => disconnects++);
+        const values = [NaN, Infinity, -Infinity, Number('12 apples')];
+        const outcomes = await Promise.all([
+          ...values.map((value) => store.set('number', sessionWith({ qty: value })).catch((err: unknown) => err)),
+          ...Array.from({ length: 20 }, () => store.get('victim')),
+        ]);
+        for (const err of outcomes.slice(0, values.length)) {
+          expect(err)
+            .to.be.instanceOf(RangeError)
+            .with.property('message')
+            .that.matches(/NaN or an infinite/);
+        }
+        for (const session of outcomes.slice(values.length)) expect(session).to.deep.equal(sessionWith({ secret: SECRET }));
+        expect(await store.get('number')).to.equal(null);
+        expect(disconnects).to.equal(0);
+      });
+
+      const alteredBefore: Array<[string, () => object, RegExp]> = [
+        ['an invalid Date', () => ({ at: new Date(NaN) }), /invalid Date/],
+        ['a string with a lone surrogate', () => ({ text: 'a\uD800b' }), /lone surrogate/],
+        ['a name with a lone surrogate', () => ({ ['a\uD800']: 1 }), /lone surrogate/],
+        ['a Float64Array', () => ({ v: new Float64Array([1.5]) }), /Float64Array/],
+        ['a Set', () => ({ v: new Set([1]) }), /Set/],
+        ['a Map', () => ({ v: new Map([['a', 1]]) }), /Map/],
+        ['an ArrayBuffer', () => ({ v: new ArrayBuffer(8) }), /ArrayBuffer/],
+      ];
+      for (const [name, make, message] of alteredBefore) {
+        it(`refuses ${name}, which the server would have stored altered`, async () => {
+          const err = await store.set('altered', sessionWith(make())).catch((e: unknown) => e);
+          expect(err).to.be.instanceOf(Error).with.property('message').that.matches(message);
+          expect(await store.get('altered')).to.equal(null);
         });
       }
+
+      it('refuses a sparse array of length 1e8 at once', async () => {
+        const sparse: unknown[] = [];
+        sparse.length = 1e8;
+        const started = Date.now();
+        const err = await store.set('sparse', sessionWith({ sparse })).catch((e: unknown) => e);
+        expect(err).to.be.instanceOf(RangeError).with.property('message').that.matches(/16 MB/);
+        expect(Date.now() - started).to.be.below(500);
+      });
+
+      it('refuses a session whose getter makes a new child on every read, at the depth limit', async () => {
+        const endless = (): object => ({
+          get child() {
+            return endless();
+          },
+        });
+        const err = await store.set('endless', sessionWith({ endless: endless() })).catch((e: unknown) => e);
+        expect(err)
+          .to.be.instanceOf(RangeError)
+          .with.property('message')
+          .that.matches(/levels deep/);
+      });
+
+      it('round-trips names that exist on Object.prototype, holding arrays of objects', async () => {
+        const names = ['constructor', 'valueOf', 'toString', 'hasOwnProperty', 'isPrototypeOf', 'toLocaleString', 'propertyIsEnumerable'];
+        const data = Object.fromEntries(names.map((name, i) => [name, [{ n: i, inner: [{ deep: name }] }, { m: i }]]));
+        const session = sessionWith({ ...data, nested: { ...data } });
+        await store.set('proto-names', session);
+        expect(await store.get('proto-names')).to.deep.equal(session);
+        const listed = (await store.all()).find((s) => (s as { id?: string }).id === 'proto-names');
+        expect(listed).to.deep.equal({ ...session, id: 'proto-names' });
+      });
     });
   }
 

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
-import { Binary, Decimal128, ObjectId } from 'mongodb';
+import { Binary, BSON, Decimal128, ObjectId } from 'mongodb';
+import { MAX_DOCUMENT_BYTES, MAX_SESSION_DEPTH } from '../../lib/bson-limits';
 import {
+  checkData,
   escapeData,
   escapeName,
   nameFormOf,
@@ -173,10 +175,10 @@ describe('key filter', () => {
     expect(escapeData({ one: shared, two: shared })).to.deep.equal({ one: { x: 1 }, two: { x: 1 } });
   });
 
-  it('walks 20,000 levels of nesting without overflowing the stack', () => {
-    let data: Record<string, unknown> = { 'leaf.name': true };
-    for (let i = 0; i < 20_000; i++) data = { 'n.': data };
-    const back = unescapeData(escapeData(data), false) as unknown as Record<string, unknown>;
+  it('reads 20,000 levels of nesting without overflowing the stack', () => {
+    let data: Record<string, unknown> = { 'leafdot-name': true };
+    for (let i = 0; i < 20_000; i++) data = { 'ndot-': data };
+    const back = unescapeData(data, false) as unknown as Record<string, unknown>;
     let depth = 0;
     let node = back;
     while (node['n.']) {
@@ -185,5 +187,115 @@ describe('key filter', () => {
     }
     expect(depth).to.equal(20_000);
     expect(node['leaf.name']).to.equal(true);
+  });
+});
+
+describe('session values: stored, converted or refused before sending', () => {
+  // Both walks: with Filter (a copy is made) and without (only checked).
+  const walks: Array<[string, (data: unknown) => unknown]> = [
+    ['Filter on', (data) => escapeData(data)],
+    ['Filter off', (data) => checkData(data)],
+  ];
+  const refused: Array<[string, () => unknown, ErrorConstructor | RangeErrorConstructor | TypeErrorConstructor, RegExp]> = [
+    ['NaN', () => ({ qty: Number('lots') }), RangeError, /NaN or an infinite/],
+    ['Infinity', () => ({ n: [1, Infinity] }), RangeError, /NaN or an infinite/],
+    ['-Infinity', () => ({ n: { m: -Infinity } }), RangeError, /NaN or an infinite/],
+    ['a BSON Double NaN', () => ({ n: new BSON.Double(NaN) }), RangeError, /NaN or an infinite/],
+    ['an invalid Date', () => ({ at: new Date('not a date') }), RangeError, /invalid Date/],
+    ['a lone surrogate in a value', () => ({ text: 'ab\uD800' }), TypeError, /lone surrogate/],
+    ['a lone surrogate in an array', () => ({ list: ['ok', '\uDC00'] }), TypeError, /lone surrogate/],
+    ['a lone surrogate in a name', () => ({ deep: { ['k\uD800']: 1 } }), TypeError, /name holds a lone surrogate/],
+    ['a Float64Array', () => ({ v: new Float64Array([1.5]) }), TypeError, /Float64Array/],
+    ['an Int16Array', () => ({ v: new Int16Array(2) }), TypeError, /Int16Array/],
+    ['a DataView', () => ({ v: new DataView(new ArrayBuffer(2)) }), TypeError, /DataView/],
+    ['an ArrayBuffer', () => ({ v: new ArrayBuffer(4) }), TypeError, /ArrayBuffer/],
+    ['a Set', () => ({ v: new Set([1]) }), TypeError, /Set/],
+    ['a Map', () => ({ v: new Map([['a', 1]]) }), TypeError, /Map/],
+    ['a WeakMap', () => ({ v: new WeakMap() }), TypeError, /WeakMap/],
+    ['a boxed Number', () => ({ v: new Number(1) }), TypeError, /boxed/],
+    ['a MinKey', () => ({ v: new BSON.MinKey() }), TypeError, /MinKey/],
+    ['a Code', () => ({ v: new BSON.Code('1') }), TypeError, /Code/],
+    ['a BigInt over 64 bits', () => ({ v: 2n ** 64n }), RangeError, /BigInt/],
+    ['a RegExp with the flag s', () => ({ v: /a.b/s }), TypeError, /RegExp with flags/],
+    ['a RegExp with the flag u', () => ({ v: /a/iu }), TypeError, /RegExp with flags/],
+  ];
+  for (const [walkName, run] of walks) {
+    for (const [name, make, type, message] of refused) {
+      it(`${walkName}: refuses ${name} with a ${type.name}`, () => {
+        expect(() => run(make())).to.throw(type, message);
+      });
+    }
+  }
+
+  it('stores Uint8Array, Buffer, BSON types and class instances (as their own properties)', () => {
+    class Point {
+      constructor(
+        public x: number,
+        public y: number,
+      ) {}
+      get sum(): number {
+        return this.x + this.y;
+      }
+    }
+    const data = {
+      u8: new Uint8Array([1]),
+      buf: Buffer.from('b'),
+      id: new ObjectId(),
+      dec: Decimal128.fromString('1'),
+      p: new Point(1, 2),
+    };
+    const copy = escapeData(data) as Record<string, unknown>;
+    expect(copy.u8).to.equal(data.u8);
+    expect(copy.p).to.deep.equal({ x: 1, y: 2 });
+    expect(() => checkData(data)).not.to.throw();
+  });
+
+  it('refuses Decimal128 where the server cannot take it', () => {
+    expect(() => escapeData({ d: Decimal128.fromString('1') }, undefined, { decimal128: false })).to.throw(TypeError, /Decimal128/);
+    expect(() => checkData({ d: Decimal128.fromString('1') }, undefined, { decimal128: false })).to.throw(TypeError, /Decimal128/);
+  });
+
+  for (const [walkName, run] of walks) {
+    it(`${walkName}: refuses depth during the walk, so a getter making a new child on every read stops`, () => {
+      let reads = 0;
+      const endless = (): object => ({
+        get child() {
+          reads++;
+          return endless();
+        },
+      });
+      expect(() => run({ root: endless() })).to.throw(RangeError, new RegExp(`at least ${MAX_SESSION_DEPTH + 1} levels deep`));
+      expect(reads).to.be.at.most(MAX_SESSION_DEPTH);
+      const lazy = (): object =>
+        new Proxy(
+          {},
+          { get: () => lazy(), ownKeys: () => ['next'], getOwnPropertyDescriptor: () => ({ enumerable: true, configurable: true }) },
+        );
+      expect(() => run({ p: lazy() })).to.throw(RangeError, /levels deep/);
+    });
+
+    it(`${walkName}: refuses a sparse array of length 1e8 at once, by its length`, () => {
+      const sparse: unknown[] = [];
+      sparse.length = 1e8;
+      const started = process.hrtime.bigint();
+      expect(() => run({ sparse })).to.throw(RangeError, /16 MB/);
+      expect(Number(process.hrtime.bigint() - started) / 1e6).to.be.below(50);
+    });
+
+    it(`${walkName}: refuses data over 16 MB before sending, and only then`, () => {
+      expect(() => run({ blob: 'x'.repeat(MAX_DOCUMENT_BYTES) })).to.throw(RangeError, /16 MB/);
+      const big = { blob: 'x'.repeat(MAX_DOCUMENT_BYTES - 100) };
+      expect(() => run(big)).not.to.throw();
+      // The walk's bound never exceeds the real size: what it refuses, BSON could not hold either.
+      const list = Array.from({ length: 1000 }, (_, i) => ({ ['name' + i]: 'v'.repeat(i), n: i, d: new Date(i), f: () => i }));
+      expect(() => run({ list })).not.to.throw();
+      expect(BSON.calculateObjectSize({ list })).to.be.above(1000 * 3);
+    });
+  }
+
+  it('copies functions and symbols for BSON to leave out, keeping array positions', () => {
+    const copy = escapeData({ list: [1, () => 2, 3] }) as { list: unknown[] };
+    expect(copy.list).to.have.length(3);
+    expect(BSON.deserialize(BSON.serialize(copy))).to.deep.equal(BSON.deserialize(BSON.serialize({ list: [1, () => 2, 3] })));
   });
 });

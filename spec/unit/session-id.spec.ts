@@ -5,6 +5,7 @@ describe('session IDs', () => {
   it('passes strings through', () => {
     expect(checkSessionId('abc')).to.equal('abc');
     expect(checkSessionId('x'.repeat(MAX_SESSION_ID_LENGTH))).to.have.length(MAX_SESSION_ID_LENGTH);
+    expect(checkSessionId('sess-\u{1F600}-é')).to.equal('sess-\u{1F600}-é');
   });
 
   const refused: Array<[string, unknown]> = [
@@ -17,6 +18,9 @@ describe('session IDs', () => {
     ['a boolean', true],
     ['an empty string', ''],
     ['a string over the limit', 'x'.repeat(MAX_SESSION_ID_LENGTH + 1)],
+    ['a lone high surrogate', 'abc\uD800'],
+    ['a lone low surrogate', '\uDC00abc'],
+    ['surrogates in the wrong order', 'a\uDC00\uD800b'],
   ];
   for (const [name, sid] of refused) {
     it(`refuses ${name}`, () => {
