@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import type createStoreTypes from '../types';
-import { callbackOrPromise, checkCallback, settle, type Callback } from './callback';
+import { callbackOrPromise, checkCallback, type Callback } from './callback';
 import { watchConnection } from './connection-events';
 import { resolveDb } from './handle';
 import { lifecycle } from './lifecycle';
@@ -67,13 +67,11 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
       ),
   });
 
+  // As 1.x: the store comes back as the second argument, on success and on error alike.
   if (callback)
-    settle(
-      withTimeout(life.started, timeoutMs, 'createStore', db?.client).then(
-        () => store,
-        (err: unknown) => Promise.reject(sanitizeError(err, 'createStore')),
-      ),
-      callback,
+    withTimeout(life.started, timeoutMs, 'createStore', db?.client).then(
+      () => process.nextTick(callback, null, store),
+      (err: unknown) => process.nextTick(callback, sanitizeError(err, 'createStore') as Error, store),
     );
   return store;
 }

@@ -68,10 +68,9 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
   const refreshesOf = (ctx: Context): IdleRefreshes =>
     (refreshes ??= idleRefreshes(ctx.settings.timeToLive, (id, at) =>
       ordered(ctx, id, () =>
-        ctx.sessions.updateOne(
-          { ...ctx.layout.key(id), ...NOT_FLAGGED, ...ctx.expiry.liveFilter(Date.now()) },
-          { $max: { LastAccessed: new Date(at) } },
-        ),
+        // Exactly the key, which FerretDB can push down: sent well before the session's
+        // deadline, for a session read live, and $max never moves the clock back.
+        ctx.sessions.updateOne(ctx.layout.key(id), { $max: { LastAccessed: new Date(at) } }),
       ).catch((err: unknown) => {
         // Not counted: the next read schedules it again.
         ctx.throttle.forget(id);

@@ -37,7 +37,8 @@ function labelsOf(source: { errorLabels?: unknown }): string[] {
 }
 
 function quotes(err: unknown): err is Error {
-  return err instanceof Error && (QUOTING_ERRORS.has(err.name) || 'errorResponse' in err || 'errmsg' in err);
+  // Own properties only: every driver error inherits an `errmsg` getter, network errors too.
+  return err instanceof Error && (QUOTING_ERRORS.has(err.name) || Object.hasOwn(err, 'errorResponse') || Object.hasOwn(err, 'errmsg'));
 }
 
 /**

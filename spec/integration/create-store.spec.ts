@@ -163,6 +163,20 @@ describe('createStore', () => {
       .that.matches(/destroy: argument 1 of 1 is missing/);
   });
 
+  it('on a setup error, calls back with the store as its second argument, as 1.x did', async () => {
+    const returned = createStore(
+      freshDb(),
+      (err, store) => {
+        seen.push([err, store]);
+      },
+      { CollectionName: 'bad$name' },
+    );
+    const seen: unknown[][] = [];
+    while (seen.length === 0) await sleep(10);
+    expect(seen[0]![0]).to.be.instanceOf(Error);
+    expect(seen[0]![1]).to.equal(returned);
+  });
+
   it('throws a TypeError at once when the callback is not a function', () => {
     expect(() => createStore(freshDb(), 'callback' as never)).to.throw(TypeError, /callback must be a function/);
     expect(() => createStore(freshDb(), {} as never)).to.throw(TypeError, /callback must be a function/);
