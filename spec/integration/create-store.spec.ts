@@ -21,7 +21,7 @@ describe('createStore', () => {
       const db = freshDb();
       const callback = sinon.spy();
       const store = construct(db, callback);
-      await store.ready();
+      await sleep(1_000);
       await sleep(20);
       expect(callback.calledOnce).to.equal(true);
       expect(callback.firstCall.args[0]).to.equal(null);
@@ -112,7 +112,8 @@ describe('createStore', () => {
         store = createStore(freshDb(), (err) => resolve(err), { OperationTimeoutMS: 300 });
       });
       expect(outcome).to.have.property('name', 'StoreTimeoutError');
-      await sleep(400);
+      // Past the held call and the rest of the setup (indexes, the server's limits).
+      await sleep(1_000);
       slow.resetHistory();
       await store.set('s', sessionWith({ n: 1 }));
       expect(await store.get('s')).to.deep.include({ n: 1 });
