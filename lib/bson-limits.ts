@@ -1,5 +1,4 @@
 import { BSON, type Db } from 'mongodb';
-import type { Shape } from './key-filter';
 
 /**
  * What a session value may be, decided per value before anything is sent, the same on every
@@ -139,10 +138,6 @@ export function refuseSize(bytes: number): never {
 export function checkArrayLength(array: unknown[], bytesSoFar: number): void {
   const least = bytesSoFar + array.length * MIN_ELEMENT_BYTES;
   if (least > MAX_DOCUMENT_BYTES) refuseSize(least);
-}
-
-export function checkDepth(shape: Shape): void {
-  if (shape.depth > MAX_SESSION_DEPTH) refuseDepth(shape.depth);
 }
 
 export function refuseDepth(depth: number): never {

@@ -123,11 +123,6 @@ interface Walk {
   copy: boolean;
 }
 
-/** How deeply the last walk nested: a failed write reports it when servers refuse depth. */
-export interface Shape {
-  depth: number;
-}
-
 type Frame = {
   source: Record<string, unknown>;
   copy: Record<string, unknown> | null;
@@ -154,7 +149,7 @@ function bsonValue(value: unknown): unknown {
  * 16 MB (an array's length counts before its elements, so a sparse array of length 1e8 is
  * refused at once).
  */
-function walk(root: unknown, how: Walk, shape?: Shape): unknown {
+function walk(root: unknown, how: Walk): unknown {
   let bytes = checkValue(root, how.limits);
   if (typeof root !== 'object' || root === null || !isContainer(root)) return root;
   const onPath = new Set<object>();
@@ -177,7 +172,6 @@ function walk(root: unknown, how: Walk, shape?: Shape): unknown {
     return copy;
   };
   const rootCopy = enter(root);
-  let depth = 1;
 
   while (stack.length > 0) {
     const top = stack[stack.length - 1]!;
@@ -198,15 +192,13 @@ function walk(root: unknown, how: Walk, shape?: Shape): unknown {
     }
     const nested = typeof value === 'object' && value !== null && isContainer(value) ? enter(value) : value;
     if (top.copy) put(top.copy, target, nested);
-    depth = Math.max(depth, stack.length);
   }
-  if (shape) shape.depth = depth;
   return rootCopy;
 }
 
 /** Escapes every property name in session data, at every depth; refuses what cannot be stored. */
-export function escapeData(data: unknown, shape?: Shape, limits = ALL_STORABLE): unknown {
-  return walk(data, { rename: escapeName, limits, copy: true }, shape);
+export function escapeData(data: unknown, limits = ALL_STORABLE): unknown {
+  return walk(data, { rename: escapeName, limits, copy: true });
 }
 
 /**
@@ -214,21 +206,17 @@ export function escapeData(data: unknown, shape?: Shape, limits = ALL_STORABLE):
  * everywhere: names with `.` or `\0` or a leading `$` (as 1.x's servers did), and every
  * value `escapeData` refuses.
  */
-export function checkData(data: unknown, shape?: Shape, limits = ALL_STORABLE): void {
-  walk(
-    data,
-    {
-      rename(name) {
-        if (UNSTORABLE.test(name)) {
-          throw new TypeError('A session property name contains "." or "\\0" or starts with "$"; enable the Filter option to store it');
-        }
-        return name;
-      },
-      limits,
-      copy: false,
+export function checkData(data: unknown, limits = ALL_STORABLE): void {
+  walk(data, {
+    rename(name) {
+      if (UNSTORABLE.test(name)) {
+        throw new TypeError('A session property name contains "." or "\\0" or starts with "$"; enable the Filter option to store it');
+      }
+      return name;
     },
-    shape,
-  );
+    limits,
+    copy: false,
+  });
 }
 
 /** Duck-typed: the caller's driver may carry its own copy of bson. */
@@ -288,9 +276,9 @@ export function unescapeData(data: unknown, form: NameForm | boolean): unknown {
 }
 
 /** `Data` and `FilterVersion` of a session about to be written; checks it without `Filter`. */
-export function storedData(data: unknown, filter: boolean, shape?: Shape, limits = ALL_STORABLE): { Data: unknown; FilterVersion: number } {
-  if (filter) return { Data: escapeData(data, shape, limits), FilterVersion: FILTER_VERSION };
-  checkData(data, shape, limits);
+export function storedData(data: unknown, filter: boolean, limits = ALL_STORABLE): { Data: unknown; FilterVersion: number } {
+  if (filter) return { Data: escapeData(data, limits), FilterVersion: FILTER_VERSION };
+  checkData(data, limits);
   return { Data: data, FilterVersion: NOT_ESCAPED };
 }
 

@@ -2,12 +2,12 @@ import createDebug from 'debug';
 import type { SessionData } from 'express-session';
 import type { UpdateFilter } from 'mongodb';
 import type createStoreTypes from '../types';
-import { checkDepth, explainWriteFailure } from './bson-limits';
+import { explainWriteFailure } from './bson-limits';
 import { readCookie, storedCookie } from './cookie';
 import { cleanup, flagDeletion, isFlagged, NOT_FLAGGED } from './delete-flags';
 import { serverErrorCode, type SessionDocument } from './document';
 import { idleRefreshes, type IdleRefreshes } from './idle-refresh';
-import { checkData, escapeData, sessionDataOf, storedData, type Shape } from './key-filter';
+import { sessionDataOf, storedData } from './key-filter';
 import { retryTransient } from './retry';
 import { checkSessionId } from './session-id';
 import type { Context } from './setup';
@@ -37,10 +37,8 @@ function toSession(ctx: Context, doc: SessionDocument): SessionData {
 }
 
 /** `Data` as stored, the cookie in its JSON form, and `FilterVersion` saying how its names were written. */
-function stored(ctx: Context, session: SessionData): { fields: { Data: unknown; FilterVersion: number }; shape: Shape } {
-  const shape: Shape = { depth: 0 };
-  const plain = { ...session, cookie: storedCookie(session.cookie) };
-  return { fields: storedData(plain, ctx.settings.filter, shape, ctx.limits), shape };
+function stored(ctx: Context, session: SessionData): { Data: unknown; FilterVersion: number } {
+  return storedData({ ...session, cookie: storedCookie(session.cookie) }, ctx.settings.filter, ctx.limits);
 }
 
 /** An ordered write of one session, retried over passing refusals. */
@@ -139,19 +137,17 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const id = checkSessionId(sid);
     const input = checkSession(session);
     const ctx = await context();
-    const { fields: data, shape } = stored(ctx, input);
-    checkDepth(shape);
+    const data = stored(ctx, input);
     const now = new Date();
     const { set: clocks, unset } = ctx.expiry.stamp(input.cookie, now);
     const fields: Partial<SessionDocument> = { ...data, ...clocks };
-    const unsetFields: Partial<Record<keyof SessionDocument, ''>> = { ...unset };
     refreshes?.cancel(id);
     const fresh = ctx.known.has(id) ? null : ctx.layout.insert(id, { ...fields, Created: now });
     try {
       await ordered(ctx, id, async () => {
         if (fresh && (await insertNew(ctx, fresh))) return;
         // Created: kept from the first write; older documents get theirs now.
-        await upsert(ctx, id, { ...ctx.layout.write(id, fields, unsetFields), $min: { Created: now } });
+        await upsert(ctx, id, { ...ctx.layout.write(id, fields, unset), $min: { Created: now } });
       });
     } catch (err) {
       throw explainWriteFailure(err, data.Data);
@@ -177,9 +173,7 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const update: UpdateFilter<SessionDocument> = { $set: fields };
     // Without a cookie to store, touch only restarts the idle clock.
     if (cookie !== undefined) {
-      const stored = storedCookie(cookie);
-      if (ctx.settings.filter) fields['Data.cookie'] = escapeData(stored, undefined, ctx.limits);
-      else checkData((fields['Data.cookie'] = stored), undefined, ctx.limits);
+      fields['Data.cookie'] = storedData(storedCookie(cookie), ctx.settings.filter, ctx.limits).Data;
       if (unset.Expires !== undefined) update.$unset = unset;
     }
     const live = { ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now) };

@@ -251,8 +251,8 @@ describe('session values: stored, converted or refused before sending', () => {
   });
 
   it('refuses Decimal128 where the server cannot take it', () => {
-    expect(() => escapeData({ d: Decimal128.fromString('1') }, undefined, { decimal128: false })).to.throw(TypeError, /Decimal128/);
-    expect(() => checkData({ d: Decimal128.fromString('1') }, undefined, { decimal128: false })).to.throw(TypeError, /Decimal128/);
+    expect(() => escapeData({ d: Decimal128.fromString('1') }, { decimal128: false })).to.throw(TypeError, /Decimal128/);
+    expect(() => checkData({ d: Decimal128.fromString('1') }, { decimal128: false })).to.throw(TypeError, /Decimal128/);
   });
 
   for (const [walkName, run] of walks) {
