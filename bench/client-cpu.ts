@@ -65,6 +65,10 @@ class StubCollection {
     return { acknowledged: true, deletedCount: 0 };
   }
 
+  async createIndex(): Promise<string> {
+    return 'stub';
+  }
+
   listIndexes(): { toArray(): Promise<Document[]> } {
     return { toArray: async () => [] };
   }
@@ -75,7 +79,13 @@ class StubCollection {
 }
 
 function stubDb(collection: StubCollection): Db {
-  const db = { databaseName: 'stub', createCollection: async () => {}, collection: () => collection, command: async () => ({ ok: 1 }) };
+  const db = {
+    databaseName: 'stub',
+    createCollection: async () => {},
+    collection: () => collection,
+    command: async () => ({ ok: 1 }),
+    admin: () => ({ command: async () => ({ ok: 1, version: 'stub' }) }),
+  };
   return db as unknown as Db;
 }
 

@@ -4,7 +4,8 @@ import type { Collection } from 'mongodb';
 /**
  * The floor: the least any MongoDB session store must send, straight through the driver,
  * in this store's document layout. One findOne by _id per get, one upsert per set, and a
- * touch only when sessions expire (one update of LastAccessed). No validation, no
+ * touch only when there is something to renew (one update of LastAccessed, and of the
+ * cookie when it expires). No validation, no
  * expiry check on read, no escaping, no timeout or retry: whatever a real store adds costs
  * something over this.
  */
@@ -31,8 +32,10 @@ export function floorOps(sessions: Collection<FloorDocument>, ttl: boolean): Ses
     async set(sid, session) {
       await sessions.updateOne({ _id: sid }, { $set: { SessionID: sid, Data: session, LastAccessed: new Date() } }, { upsert: true });
     },
-    async touch(sid) {
-      if (ttl) await sessions.updateOne({ _id: sid }, { $set: { LastAccessed: new Date() } });
+    async touch(sid, session) {
+      const renewed: Record<string, unknown> = ttl ? { LastAccessed: new Date() } : {};
+      if (session.cookie?.expires) Object.assign(renewed, { 'Data.cookie': session.cookie, Expires: session.cookie.expires });
+      if (Object.keys(renewed).length > 0) await sessions.updateOne({ _id: sid }, { $set: renewed });
     },
   };
 }

@@ -68,3 +68,16 @@ export function cookieJson() {
 export function typicalSession() {
   return { cookie: cookieJson(), ...sessionFields() };
 }
+
+/** A day, the cookie's maxAge in the rolling-cookie workload. */
+export const ROLLING_MAX_AGE_MS = 86_400_000;
+
+/** The cookie of a session with a maxAge, renewed (as express-session does) at `now`. */
+export function rollingCookieJson(now = Date.now()) {
+  return { originalMaxAge: ROLLING_MAX_AGE_MS, expires: new Date(now + ROLLING_MAX_AGE_MS), httpOnly: true, path: '/' };
+}
+
+/** A session whose cookie expires, as the rolling-cookie workload stores it. */
+export function rollingSession() {
+  return { cookie: rollingCookieJson(), ...sessionFields() };
+}

@@ -20,7 +20,7 @@ import type { SessionData } from 'express-session';
 import { BSON, MongoClient } from 'mongodb';
 import { contenderSpecs, DB_NAME, openContender, TTL_SECONDS, type Contender } from './contenders';
 import { startApp, type BenchApp } from './http-app';
-import { typicalSession } from './payload';
+import { rollingSession, typicalSession } from './payload';
 import { measureClientCpu } from './client-cpu';
 import { printClientCpu, printCommandMix, printTable, printTargets, Results, type Group } from './report';
 import { describeMachine, describeServer, finishRun, startServer } from './server';
@@ -66,14 +66,16 @@ async function main(): Promise<void> {
     );
 
     const pool = Array.from({ length: POOL }, (_, i) => `pool-${String(i).padStart(3, '0')}`);
+    const rollingPool = pool.map((sid) => `rolling-${sid}`);
     let serial = 0;
     for (const ttl of [false, true]) {
       const list: Entry[] = [];
       for (const spec of contenderSpecs(ttl)) {
         const contender = await openContender(server.uri, spec, `bench_${serial++}`);
         for (const sid of pool) await contender.ops.set(sid, typicalSession() as unknown as SessionData);
+        for (const sid of rollingPool) await contender.ops.set(sid, rollingSession() as unknown as SessionData);
         const app = await startApp(contender.store);
-        list.push({ contender, app, keep: [...pool, app.sid] });
+        list.push({ contender, app, keep: [...pool, ...rollingPool, app.sid, app.rollingSid] });
       }
       entries.set(ttl, list);
     }
@@ -93,7 +95,7 @@ async function main(): Promise<void> {
               g.kind,
               g.concurrency,
               amount,
-              g.kind === 'new' ? (k) => `new-${id}-${k}` : (k) => pool[k % POOL]!,
+              g.kind === 'new' ? (k) => `new-${id}-${k}` : (k) => (g.kind === 'rolling' ? rollingPool : pool)[k % POOL]!,
             )
           : await runHttpBatch(entry.contender, entry.app, g.kind, g.concurrency, amount);
       // New sessions would otherwise pile up, and FerretDB's lookups slow with every row.

@@ -2,22 +2,25 @@ import type { SessionData } from 'express-session';
 import type { Contender } from './contenders';
 import type { SessionOps } from './floor';
 import type { BenchApp } from './http-app';
-import { typicalSession } from './payload';
+import { rollingCookieJson, typicalSession } from './payload';
 import { countsSince, type CommandCounts } from './server';
 import { msSince, now } from './stats';
 
 /*
  * The workloads. One operation is what one request of that kind costs the store:
  * read-mostly = get + touch (express-session with resave: false, session unchanged),
- * write = get + set (session changed on every request), new = set of a new ID.
+ * write = get + set (session changed on every request), new = set of a new ID,
+ * rolling = get + touch of a session whose cookie has a maxAge, renewed by every request
+ * (express-session renews it and hands it to touch; rolling: true sends it to the browser).
  */
 
-export type Kind = 'read-mostly' | 'write' | 'new';
+export type Kind = 'read-mostly' | 'write' | 'new' | 'rolling';
 
 export const KINDS: ReadonlyArray<{ kind: Kind; label: string }> = [
   { kind: 'read-mostly', label: 'read-mostly (get + touch)' },
   { kind: 'write', label: 'write every request (get + set)' },
   { kind: 'new', label: 'new sessions (set of a new ID)' },
+  { kind: 'rolling', label: 'rolling cookie (get + touch, cookie renewed)' },
 ];
 
 export interface BatchResult {
@@ -38,6 +41,9 @@ async function storeOp(kind: Kind, ops: SessionOps, sid: string): Promise<void> 
   const session = await ops.get(sid);
   if (!session) throw new Error(`session ${sid} was not found`);
   if (kind === 'read-mostly') {
+    await ops.touch(sid, session);
+  } else if (kind === 'rolling') {
+    session.cookie = { ...session.cookie, ...rollingCookieJson() } as SessionData['cookie'];
     await ops.touch(sid, session);
   } else {
     session.visits = (session.visits ?? 0) + 1;
@@ -95,7 +101,7 @@ type Autocannon = (options: {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as Autocannon;
 
-const PATHS: Record<Kind, string> = { 'read-mostly': '/read', write: '/write', new: '/login' };
+const PATHS: Record<Kind, string> = { 'read-mostly': '/read', write: '/write', new: '/login', rolling: '/rolling/read' };
 
 /**
  * `amount` full request cycles against the app, `concurrency` connections, driven by
@@ -119,7 +125,7 @@ export async function runHttpBatch(
     connections: concurrency,
     amount,
     // New sessions: no cookie, so every request makes one.
-    headers: kind === 'new' ? {} : { cookie: app.cookie },
+    headers: kind === 'new' ? {} : { cookie: kind === 'rolling' ? app.rollingCookie : app.cookie },
     sampleInt: 50,
     timeout: 30,
   });
