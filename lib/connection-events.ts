@@ -12,15 +12,26 @@ interface Watch {
   connected: boolean;
   stores: Set<EventEmitter>;
   lastError?: Error;
+  /** Reached a server since the topology last opened: a close then is the application's. */
+  reached: boolean;
+  closedByApplication: boolean;
 }
 
 // One listener per client, however many stores share it.
 const watches = new WeakMap<MongoClient, Watch>();
 
 function follow(client: MongoClient): Watch {
-  const watch: Watch = { connected: true, stores: new Set() };
+  // A client handed over may have connected before this watch: reached until it opens again.
+  const watch: Watch = { connected: true, stores: new Set(), reached: true, closedByApplication: false };
+  client.on('topologyOpening', () => {
+    watch.reached = false;
+    watch.closedByApplication = false;
+  });
+  // A failed first connection closes the topology too, without ever reaching a server.
+  client.on('topologyClosed', () => (watch.closedByApplication = watch.reached));
   client.on('topologyDescriptionChanged', (event: TopologyDescriptionChangedEvent) => {
     const up = event.newDescription.hasDataBearingServers;
+    if (up) watch.reached = true;
     if (up === watch.connected) return;
     watch.connected = up;
     for (const store of watch.stores) store.emit(up ? 'connect' : 'disconnect');
@@ -53,6 +64,14 @@ export function watchConnection(client: MongoClient | undefined, store: EventEmi
   const stores = watchOf(client).stores;
   stores.add(store);
   return () => stores.delete(store);
+}
+
+/**
+ * True once the application closed a client that had reached its server: the store must
+ * not reopen it (some drivers reconnect on the next operation) until the application does.
+ */
+export function closedByApplication(client: MongoClient | undefined): boolean {
+  return client ? (watches.get(client)?.closedByApplication ?? false) : false;
 }
 
 /** The driver's last error reaching a server of this client, if it has one now. */

@@ -39,7 +39,7 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
   async function close(): Promise<void> {
     unwatch();
     ops.stop();
-    (await life.close())?.expiry.stop();
+    life.close();
   }
 
   /** A public method: bounded by OperationTimeoutMS, with a callback or a promise. */

@@ -35,6 +35,10 @@ export interface Expiry {
   /** When the first clock ends the session, in ms since the epoch (Infinity: never). */
   deadline(doc: SessionDocument): number;
   isLive(doc: SessionDocument, now: number): boolean;
+  /** When `MaxLifetime` ends the session (Infinity: never; NaN: its creation is not known). */
+  absolute(doc: Pick<SessionDocument, 'Created'>): number;
+  /** When a session ends once a write stored these clocks, given its `absolute` end. */
+  deadlineAfter(written: Partial<SessionDocument>, absolute: number): number;
   /** Matches the sessions still alive at `now`; a missing field never ends one. */
   liveFilter(now: number): Filter<SessionDocument>;
   /** `$set` and `$unset` of the clock fields a write of `cookie` stores; null `lastAccessed`: not an access. */
@@ -49,41 +53,44 @@ function clocksOf(settings: Settings): Clock[] {
   return clocks;
 }
 
-function pathValue(doc: SessionDocument, path: string): unknown {
-  let value: unknown = doc;
-  for (const name of path.split('.'))
-    value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined;
-  return value;
+/** A date that can end a session: where it sits, and how long after it the session ends. */
+interface Dated {
+  path: string;
+  /** `path` split once: reads run on every get. */
+  names: string[];
+  ms: number;
 }
 
-/** Every date that can end a session, as [path, seconds after it]: the clocks, then the cookie inside 1.x and 2.0 documents. */
-function datedPaths(clocks: Clock[]): Array<[string, number]> {
-  return [
+/** The clocks' fields, then the cookie inside 1.x and 2.0 documents. */
+function datedPaths(clocks: Clock[]): Dated[] {
+  const paths: Array<[string, number]> = [
     ...clocks.map((clock): [string, number] => [clock.field, clock.seconds]),
     ...LEGACY_COOKIE_PATHS.map((path): [string, number] => [path, 0]),
   ];
+  return paths.map(([path, seconds]) => ({ path, names: path.split('.'), ms: seconds * 1000 }));
 }
 
-function deadline(clocks: Clock[], doc: SessionDocument): number {
+function deadline(dated: Dated[], doc: SessionDocument): number {
   let first = Infinity;
-  for (const [path, seconds] of datedPaths(clocks)) {
-    const value = pathValue(doc, path);
-    if (value instanceof Date) first = Math.min(first, value.getTime() + seconds * 1000);
+  for (const { names, ms } of dated) {
+    let value: unknown = doc;
+    for (const name of names) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined;
+    if (value instanceof Date) first = Math.min(first, value.getTime() + ms);
   }
   return first;
 }
 
-/** A date at `path` that ends the session by `now`. */
-function endedBy(clocks: Clock[], now: number): Array<[string, { $lte: Date }]> {
-  return datedPaths(clocks).map(([path, seconds]) => [path, { $lte: new Date(now - seconds * 1000) }]);
+/** A date at each path that ends the session by `now`. */
+function endedBy(dated: Dated[], now: number): Array<[string, { $lte: Date }]> {
+  return dated.map(({ path, ms }) => [path, { $lte: new Date(now - ms) }]);
 }
 
-function liveFilter(clocks: Clock[], now: number): Filter<SessionDocument> {
-  return Object.fromEntries(endedBy(clocks, now).map(([path, ended]) => [path, { $not: ended }])) as Filter<SessionDocument>;
+function liveFilter(dated: Dated[], now: number): Filter<SessionDocument> {
+  return Object.fromEntries(endedBy(dated, now).map(([path, ended]) => [path, { $not: ended }])) as Filter<SessionDocument>;
 }
 
-function expiredFilter(clocks: Clock[], now: number): Filter<SessionDocument> {
-  return { $or: endedBy(clocks, now).map(([path, ended]) => ({ [path]: ended })) } as Filter<SessionDocument>;
+function expiredFilter(dated: Dated[], now: number): Filter<SessionDocument> {
+  return { $or: endedBy(dated, now).map(([path, ended]) => ({ [path]: ended })) } as Filter<SessionDocument>;
 }
 
 /** Where a server keeps TTL indexes, 1.x and 2.0 documents still need a sweep of their own. */
@@ -114,13 +121,14 @@ async function indexAll(db: Db, sessions: Collection<SessionDocument>, clocks: C
 /** Makes the TTL indexes (or starts the sweeper) for the clocks `settings` turns on. */
 export async function manageExpiry(db: Db, sessions: Collection<SessionDocument>, settings: Settings): Promise<Expiry> {
   const clocks = clocksOf(settings);
+  const dated = datedPaths(clocks);
   const period = sweepPeriod(clocks);
   let mode: ExpiryMode = 'index';
   let stop = (): void => {};
   if (!(await indexAll(db, sessions, clocks))) {
     mode = 'sweeper';
     debug('sweeping expired sessions every %d ms', period);
-    stop = startSweeper(sessions, (now) => expiredFilter(clocks, now), period);
+    stop = startSweeper(sessions, (now) => expiredFilter(dated, now), period);
   } else if ((await sessions.findOne(LEGACY_PROBE, { projection: { _id: 1 } })) !== null) {
     debug('documents of 1.x or 2.0 found: sweeping their expired cookies every %d ms', period);
     stop = startSweeper(sessions, legacyFilter, period);
@@ -128,9 +136,19 @@ export async function manageExpiry(db: Db, sessions: Collection<SessionDocument>
 
   return {
     mode,
-    deadline: (doc) => deadline(clocks, doc),
-    isLive: (doc, now) => deadline(clocks, doc) > now,
-    liveFilter: (now) => liveFilter(clocks, now),
+    deadline: (doc) => deadline(dated, doc),
+    isLive: (doc, now) => deadline(dated, doc) > now,
+    absolute(doc) {
+      if (settings.maxLifetime === 0) return Infinity;
+      return doc.Created instanceof Date ? doc.Created.getTime() + settings.maxLifetime * 1000 : NaN;
+    },
+    deadlineAfter(written, absolute) {
+      // Clocks not written keep a value this process does not know, unless they are off.
+      const idle =
+        settings.timeToLive === 0 ? Infinity : written.LastAccessed ? written.LastAccessed.getTime() + settings.timeToLive * 1000 : NaN;
+      return Math.min(written.Expires?.getTime() ?? Infinity, idle, absolute);
+    },
+    liveFilter: (now) => liveFilter(dated, now),
     stamp(cookie, lastAccessed) {
       const expires = cookieExpiry(cookie);
       const set: Partial<SessionDocument> = expires ? { Expires: expires } : {};

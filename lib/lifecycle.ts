@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import { closedByApplication } from './connection-events';
 import { prepare, type Context } from './setup';
 import type { Settings } from './options';
 
@@ -11,8 +12,8 @@ export interface Lifecycle {
   context(): Promise<Context>;
   /** Settles once the first preparation has. */
   readonly started: Promise<Context>;
-  /** Marks the store closed; resolves with the context, if any, for its owner to stop. */
-  close(): Promise<Context | null>;
+  /** Marks the store closed and stops its expiry, now or once a setup still under way ends. */
+  close(): void;
 }
 
 /** `invalid`: what was wrong with the arguments, reported by every call instead of preparing. */
@@ -34,6 +35,9 @@ export function lifecycle(db: Db | undefined, settings: Settings | undefined, in
   const started = preparing;
 
   async function context(): Promise<Context> {
+    if (closedByApplication(db?.client)) {
+      throw new Error('The MongoClient was closed by the application; the session store does not reopen it');
+    }
     const attempt = preparing;
     let ctx: Context;
     try {
@@ -49,10 +53,14 @@ export function lifecycle(db: Db | undefined, settings: Settings | undefined, in
     return ctx;
   }
 
-  async function close(): Promise<Context | null> {
-    if (closed) return null;
+  // Never waits: a setup held up by a frozen server must not hold up close().
+  function close(): void {
+    if (closed) return;
     closed = true;
-    return preparing.catch(() => null);
+    preparing.then(
+      (ctx) => ctx.expiry.stop(),
+      () => {},
+    );
   }
 
   return { context, started, close };

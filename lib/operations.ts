@@ -19,6 +19,8 @@ type ListedSession = createStoreTypes.ListedSession;
 const debug = createDebug('express-session-mongodb');
 const DUPLICATE_KEY = 11000;
 const MIN_REFRESH_MS = 1_000;
+/** The least time left for a touch to go without the liveness conditions (OperationTimeoutMS 0). */
+const MIN_MARGIN_MS = 10_000;
 
 function checkSession(session: unknown): SessionData {
   if (typeof session !== 'object' || session === null || Array.isArray(session)) {
@@ -104,7 +106,12 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
       ctx.known.forget(id);
       return null;
     }
-    ctx.known.add(id);
+    ctx.known.add(id, {
+      deadline: ctx.expiry.deadline(doc),
+      absolute: ctx.expiry.absolute(doc),
+      created: doc.Created instanceof Date,
+      expires: doc.Expires !== undefined,
+    });
     countAccess(ctx, id, doc, now);
     return toSession(ctx, doc);
   }
@@ -142,22 +149,37 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const { set: clocks, unset } = ctx.expiry.stamp(input.cookie, now);
     const fields: Partial<SessionDocument> = { ...data, ...clocks };
     refreshes?.cancel(id);
-    const fresh = ctx.known.has(id) ? null : ctx.layout.insert(id, { ...fields, Created: now });
+    const known = ctx.known.get(id);
+    const fresh = known ? null : ctx.layout.insert(id, { ...fields, Created: now });
     try {
       await ordered(ctx, id, async () => {
         if (fresh && (await insertNew(ctx, fresh))) return;
+        // What this process knows the document holds is not sent again: every set is a hot path.
+        const update = ctx.layout.write(id, fields, known?.expires === false ? {} : unset);
         // Created: kept from the first write; older documents get theirs now.
-        await upsert(ctx, id, { ...ctx.layout.write(id, fields, unset), $min: { Created: now } });
+        if (!known?.created) update.$min = { Created: now };
+        await upsert(ctx, id, update);
       });
     } catch (err) {
       throw explainWriteFailure(err, data.Data);
     }
-    ctx.known.add(id);
+    const absolute = fresh ? ctx.expiry.absolute({ Created: now }) : (known?.absolute ?? NaN);
+    ctx.known.add(id, {
+      deadline: ctx.expiry.deadlineAfter(fields, absolute),
+      absolute,
+      created: true,
+      expires: fields.Expires !== undefined,
+    });
     ctx.throttle.remember(id, now.getTime());
     return input;
   }
 
-  /** Stores the renewed cookie and restarts the idle clock of a live session, in one write. */
+  /**
+   * Stores the renewed cookie and restarts the idle clock of a live session, in one write.
+   * Its filter carries the liveness conditions unless this process knows the session lives
+   * well past the time the write can take: FerretDB v1 serves only `{ _id }` from its
+   * storage, and reads the whole collection for any other filter.
+   */
   async function touch(sid: unknown, session?: unknown): Promise<void> {
     const id = checkSessionId(sid);
     const ctx = await context();
@@ -176,7 +198,9 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
       fields['Data.cookie'] = storedData(storedCookie(cookie), ctx.settings.filter, ctx.limits).Data;
       if (unset.Expires !== undefined) update.$unset = unset;
     }
-    const live = { ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now) };
+    const known = ctx.known.get(id);
+    const surelyLive = known !== undefined && known.deadline - now > Math.max(ctx.settings.operationTimeoutMs, MIN_MARGIN_MS);
+    const live = surelyLive ? {} : { ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now) };
     await ordered(ctx, id, () =>
       ctx.layout.lookup(
         id,
@@ -184,6 +208,11 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
         (result) => result.matchedCount === 0,
       ),
     );
+    if (known) {
+      const deadline = cookie === undefined ? NaN : ctx.expiry.deadlineAfter(clocks, known.absolute);
+      const expires = cookie === undefined ? known.expires : clocks.Expires !== undefined;
+      ctx.known.add(id, { ...known, deadline, expires });
+    }
     ctx.throttle.remember(id, now);
   }
 

@@ -31,7 +31,7 @@ describe('lookup by session ID', () => {
 
   for (const IndexSessionID of [false, true]) {
     for (const TimeToLive of [0, 60]) {
-      it(`single-session calls find the session by _id (IndexSessionID ${IndexSessionID}, TimeToLive ${TimeToLive})`, async () => {
+      it(`never scans the collection (IndexSessionID ${IndexSessionID}, TimeToLive ${TimeToLive})`, async () => {
         const db = client.db(`esm_test_lookup_${Date.now().toString(36)}`);
         try {
           const store = await openStore(db, { IndexSessionID, TimeToLive, DeleteFlags: true });
@@ -50,17 +50,11 @@ describe('lookup by session ID', () => {
           // The first set inserts: a new session has nothing to look up.
           expect(commands[0]!.commandName).to.equal('insert');
           const filters = commands.map(filterOf).filter((f): f is Document => f !== undefined);
-          for (const filter of filters) expect(filter._id).to.equal('target');
-          // get, the second set, destroy, FlagDeletion: exactly `{ _id }`, the only shape FerretDB pushes down.
-          const plain = filters.filter((f) => Object.keys(f).length === 1);
-          expect(plain).to.have.length(4);
-          // touch writes only to a live session: its filter adds the liveness conditions to the key.
-          const conditional = filters.filter((f) => Object.keys(f).length > 1);
-          expect(conditional).to.have.length(TimeToLive > 0 ? 1 : 0);
-          if (!isFerretDB() && conditional[0]) {
-            const stages = planStages((await sessions.find(conditional[0]).explain()).queryPlanner);
-            expect(stages).not.to.include('COLLSCAN');
-          }
+          // get, touch, the second set, destroy, FlagDeletion: exactly `{ _id }`, the only shape FerretDB
+          // pushes down. touch may add the liveness conditions only for a session this process
+          // does not know to be live well past the write (see expiry.spec).
+          expect(filters).to.have.length(TimeToLive > 0 ? 5 : 4);
+          for (const filter of filters) expect(filter).to.deep.equal({ _id: 'target' });
 
           const explained = await sessions.find({ _id: 'target' as never }).explain();
           if (isFerretDB()) {

@@ -82,9 +82,13 @@ describe('TimeToLive', () => {
   it('touch does not revive an idle session', async () => {
     const db = freshDb();
     const store = await openStore(db, { TimeToLive: 60 });
+    const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
     await store.set('idle', sessionWith({}));
-    await age(db, 'idle', 61);
+    clock.tick(61_000);
     await store.touch('idle', sessionWith({}));
+    expect(await store.get('idle')).to.equal(null);
+    // Nor does a process that never saw it.
+    await (await openStore(db, { TimeToLive: 60 })).touch('idle', sessionWith({}));
     expect(await store.get('idle')).to.equal(null);
   });
 

@@ -1,0 +1,49 @@
+import { expect } from 'chai';
+import { MongoClient } from 'mongodb';
+import createStore = require('../../lib');
+import { holdFirstCall } from '../support/held-call';
+import { freshDb, serverUri } from '../support/server';
+import { openStore, sessionWith, sleep } from '../support/store';
+
+describe('lifecycle', () => {
+  it('close() ends at once while the setup waits on a server that does not answer, and stops the sweeper once it is done', async () => {
+    const slow = holdFirstCall('findOne', 1_500);
+    const db = freshDb();
+    try {
+      const store = createStore(db, null, { TimeToLive: 1, OperationTimeoutMS: 5_000 });
+      const started = Date.now();
+      await store.close();
+      expect(Date.now() - started).to.be.below(200);
+      await sleep(1_700); // the setup ends meanwhile, after close
+    } finally {
+      slow.restore();
+    }
+    await db.collection('Sessions').insertOne({ _id: 'idle' as never, SessionID: 'idle', Data: {}, LastAccessed: new Date(0) });
+    await sleep(2_200); // two sweep periods
+    expect(await db.collection('Sessions').countDocuments({ SessionID: 'idle' })).to.equal(1);
+  });
+
+  it('a client the application closed stays closed: calls fail with a clear error until the application reconnects it', async () => {
+    const client = new MongoClient(serverUri(), { maxPoolSize: 5 });
+    await client.connect();
+    try {
+      const db = client.db(`esm_test_closed_${Date.now().toString(36)}`);
+      const store = await openStore(db);
+      await store.set('s', sessionWith({ n: 1 }));
+      let reopened = 0;
+      client.on('topologyOpening', () => reopened++);
+      await client.close();
+      const err = await store.get('s').catch((e: unknown) => e);
+      expect(err)
+        .to.be.instanceOf(Error)
+        .with.property('message')
+        .that.matches(/closed by the application/);
+      expect(reopened).to.equal(0);
+      await client.connect();
+      expect(await store.get('s')).to.deep.include({ n: 1 });
+      await db.dropDatabase();
+    } finally {
+      await client.close();
+    }
+  });
+});
