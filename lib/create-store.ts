@@ -42,11 +42,15 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     life.close();
   }
 
-  /** A public method: bounded by OperationTimeoutMS, with a callback or a promise. */
+  /** Bounded by OperationTimeoutMS; server messages, which can quote session data, give way to the store's own. */
+  function bounded<T>(promise: Promise<T>, name: string, what = `Session store ${name}`): Promise<T> {
+    const guarded = promise.catch((err: unknown) => Promise.reject(sanitizeError(err, name)));
+    return withTimeout(guarded, timeoutMs, what, db?.client);
+  }
+
+  /** A public method, with a callback or a promise. */
   function method<A extends unknown[], T>(name: string, run: (...args: A) => Promise<T>, arity: number) {
-    // Server messages can quote session data: callers get the store's own error instead.
-    const guarded = (...args: A) => run(...args).catch((err: unknown) => Promise.reject(sanitizeError(err, name)));
-    return callbackOrPromise(name, (...args: A) => withTimeout(guarded(...args), timeoutMs, `Session store ${name}`, db?.client), arity);
+    return callbackOrPromise(name, (...args: A) => bounded(run(...args), name), arity);
   }
 
   Object.assign(store, {
@@ -60,18 +64,14 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     FlagDeletion: method('FlagDeletion', ops.flag, 1),
     Cleanup: method('Cleanup', ops.removeFlagged, 0),
     close: callbackOrPromise('close', close, 0),
-    ready: () =>
-      withTimeout(life.context(), timeoutMs, 'Session store ready', db?.client).then(
-        () => store,
-        (err: unknown) => Promise.reject(sanitizeError(err, 'ready')),
-      ),
+    ready: () => bounded(life.context(), 'ready').then(() => store),
   });
 
   // As 1.x: the store comes back as the second argument, on success and on error alike.
   if (callback)
-    withTimeout(life.started, timeoutMs, 'createStore', db?.client).then(
+    bounded(life.started, 'createStore', 'createStore').then(
       () => process.nextTick(callback, null, store),
-      (err: unknown) => process.nextTick(callback, sanitizeError(err, 'createStore') as Error, store),
+      (err: unknown) => process.nextTick(callback, err as Error, store),
     );
   return store;
 }
