@@ -35,3 +35,40 @@ describe('a write that outlived its timeout', () => {
     expect(await slow).to.be.instanceOf(Error);
   });
 });
+
+describe('writes of one session, refreshes and touches included', () => {
+  const SESSIONS = 30;
+  const ids = Array.from({ length: SESSIONS }, (_, i) => `s${i}`);
+
+  /** Makes every session look idle for a while, so that a get schedules its refresh. */
+  async function age(db: ReturnType<typeof freshDb>): Promise<void> {
+    await db.collection('Sessions').updateMany({}, { $set: { LastAccessed: new Date(Date.now() - 5_000) } });
+  }
+
+  it('overlapping gets and touches revert no acknowledged set (FerretDB v1 replaces documents whole)', async () => {
+    const db = freshDb();
+    const store = await openStore(db, { TimeToLive: 60, OperationTimeoutMS: 30_000 });
+    for (const sid of ids) await store.set(sid, sessionWith({ round: 1 }));
+    await age(db);
+    await Promise.all(
+      ids.flatMap((sid) => [store.get(sid), store.set(sid, sessionWith({ round: 2 })), store.touch(sid, sessionWith({ round: 1 }))]),
+    );
+    await sleep(2_300); // the gets' refreshes, sent after their wait
+    const reverted = (await Promise.all(ids.map((sid) => store.get(sid)))).filter(
+      (s) => (s as { round?: number } | null)?.round !== 2,
+    ).length;
+    expect(reverted, 'acknowledged sets reverted').to.equal(0);
+  });
+
+  it('overlapping gets and touches erase no deletion flag', async () => {
+    const db = freshDb();
+    const store = await openStore(db, { TimeToLive: 60, DeleteFlags: true, OperationTimeoutMS: 30_000 });
+    for (const sid of ids) await store.set(sid, sessionWith({ n: 1 }));
+    await age(db);
+    await Promise.all(ids.flatMap((sid) => [store.get(sid), store.destroy(sid), store.touch(sid, sessionWith({ n: 1 }))]));
+    await sleep(2_300);
+    const flagged = await db.collection('Sessions').countDocuments({ Delete: true });
+    expect(SESSIONS - flagged, 'flags erased').to.equal(0);
+    for (const sid of ids) expect(await store.get(sid)).to.equal(null);
+  });
+});
