@@ -58,13 +58,16 @@ declare namespace createStore {
     set(sid: string, session: SessionData, callback: Callback<SessionData>): void;
     set(sid: string, session: SessionData): Promise<SessionData>;
 
-    /** Refreshes the idle clock of a live session; a missing one is not an error. */
+    /**
+     * Stores the session's renewed cookie and restarts the idle clock of a live session; a
+     * missing, flagged or expired one is left alone, without an error.
+     */
     touch(sid: string, session: SessionData, callback: Callback<void>): void;
     touch(sid: string, session?: SessionData): Promise<void>;
 
-    /** Deletes the session, or flags it when `DeleteFlags` is on. */
-    destroy(sid: string, callback: Callback<void>): void;
-    destroy(sid: string): Promise<void>;
+    /** Deletes the session, or flags it when `DeleteFlags` is on and then, as 1.x, gives the number flagged. */
+    destroy(sid: string, callback: Callback<number | undefined>): void;
+    destroy(sid: string): Promise<number | undefined>;
 
     /** Counts live sessions. */
     length(callback: Callback<number>): void;
@@ -74,11 +77,11 @@ declare namespace createStore {
     all(callback: Callback<ListedSession[]>): void;
     all(): Promise<ListedSession[]>;
 
-    /** Deletes every session (indexes stay), or flags them all when `DeleteFlags` is on. */
-    clear(callback: Callback<void>): void;
-    clear(): Promise<void>;
+    /** Deletes every session (indexes stay), or flags them all when `DeleteFlags` is on and then, as 1.x, gives the number flagged. */
+    clear(callback: Callback<number | undefined>): void;
+    clear(): Promise<number | undefined>;
 
-    /** Flags one session, or every session when `sid` is `null`; calls back with how many were flagged. */
+    /** Flags one session, or every session when `sid` is `null`; calls back, as 1.x, with how many it matched. */
     FlagDeletion(sid: string | null, callback: Callback<number>): void;
     FlagDeletion(sid: string | null): Promise<number>;
 

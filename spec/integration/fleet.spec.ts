@@ -113,6 +113,40 @@ for (const order of ['1.x first', '2.x first']) {
   }
 }
 
+describe('a fleet of 1.x and 2.x with DeleteFlag', () => {
+  for (const order of ['1.x first', '2.x first']) {
+    it(`destroy and clear by either side flag for both, call back 1.x's counts, and Cleanup removes them (${order})`, async () => {
+      const db = freshDb();
+      const options = { IndexSessionID: true, Filter: false, DeleteFlag: true };
+      let old: V1;
+      let store: SessionStore;
+      if (order === '1.x first') {
+        old = v1(await openV1Store(db, options));
+        store = await openStore(db, options);
+      } else {
+        store = await openStore(db, options);
+        old = v1(await openV1Store(db, options));
+      }
+      await old.set('a', sessionWith({ n: 1 }));
+      await store.set('b', sessionWith({ n: 2 }));
+      // Each side destroys the other's session: both read as missing for both.
+      expect([await store.destroy('a'), await old.destroy('b')]).to.deep.equal([1, 1]);
+      for (const sid of ['a', 'b']) {
+        expect(await store.get(sid), sid).to.equal(null);
+        expect(await old.get(sid), sid).to.equal(null);
+      }
+      await old.set('c', sessionWith({ n: 3 }));
+      await store.set('d', sessionWith({ n: 4 }));
+      // clear flags everything, already flagged included, as 1.x counted.
+      expect(await store.clear()).to.equal(4);
+      expect([await store.length(), await old.length()]).to.deep.equal([0, 0]);
+      expect(await old.clear()).to.equal(4);
+      expect(await store.Cleanup()).to.equal(4);
+      expect(await db.collection('Sessions').countDocuments({})).to.equal(0);
+    });
+  }
+});
+
 describe('a 2.x process that started before any 1.x document existed', () => {
   it('switches to SessionID lookups for good once a 1.x document turns up, and sends no second lookup before that on a hit', async () => {
     const db = freshDb();
