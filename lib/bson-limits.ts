@@ -31,6 +31,8 @@ const STORABLE_BSON_TYPES = new Set(['ObjectId', 'ObjectID', 'Binary', 'Long', '
 export interface ServerLimits {
   /** FerretDB v1 drops the connection on a Decimal128, failing every call sharing the pool. */
   decimal128: boolean;
+  /** FerretDB v1 skips a `$set` whose value differs from the stored one only in names: see renamed-set. */
+  skipsRenames?: boolean;
 }
 export const ALL_STORABLE: ServerLimits = { decimal128: true };
 
@@ -39,7 +41,8 @@ export async function detectServerLimits(db: Db): Promise<ServerLimits> {
   const info = await db.admin().command({ buildInfo: 1 });
   const ferretdb = typeof info.ferretdbVersion === 'string' ? info.ferretdbVersion : null;
   // A build without version information says "unknown": taken for v1, the safe side.
-  return { decimal128: ferretdb === null || /^v?([2-9]|\d{2,})\./.test(ferretdb) };
+  const fixed = ferretdb === null || /^v?([2-9]|\d{2,})\./.test(ferretdb);
+  return { decimal128: fixed, skipsRenames: !fixed };
 }
 
 /** The least number of bytes BSON needs for a primitive: a lower bound, never more. */

@@ -8,6 +8,7 @@ import { cleanup, flagDeletion, isFlagged, NOT_FLAGGED } from './delete-flags';
 import { serverErrorCode, type SessionDocument } from './document';
 import { idleRefreshes, type IdleRefreshes } from './idle-refresh';
 import { sessionDataOf, storedData } from './key-filter';
+import { upsertRenames, withoutMark } from './renamed-set';
 import { retryTransient } from './retry';
 import { checkSessionId } from './session-id';
 import type { Context } from './setup';
@@ -30,6 +31,7 @@ function checkSession(session: unknown): SessionData {
 }
 
 function toSession(ctx: Context, doc: SessionDocument): SessionData {
+  withoutMark(doc.Data);
   const data = sessionDataOf(doc, ctx.settings.filter);
   if (typeof data !== 'object' || data === null) {
     throw new TypeError('A stored session has no session object in Data');
@@ -128,7 +130,10 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
   }
 
   async function upsert(ctx: Context, id: string, update: UpdateFilter<SessionDocument>): Promise<void> {
-    const send = () => ctx.sessions.updateOne(ctx.layout.key(id), update, { upsert: true });
+    const send = (): Promise<unknown> =>
+      ctx.limits.skipsRenames
+        ? upsertRenames(ctx.sessions, ctx.layout.key(id), update)
+        : ctx.sessions.updateOne(ctx.layout.key(id), update, { upsert: true });
     try {
       await send();
     } catch (err) {

@@ -2,8 +2,11 @@ import { expect } from 'chai';
 import type { CommandStartedEvent, Db } from 'mongodb';
 import { MongoClient } from 'mongodb';
 import { v1Set } from '../support/legacy-v1';
-import { serverUri } from '../support/server';
+import { isFerretDB, serverUri } from '../support/server';
 import { openStore, sessionWith, type Options, type SessionStore } from '../support/store';
+
+/** How a set of an existing session is sent: FerretDB v1 needs the document back (lib/renamed-set.ts). */
+const UPDATE = (): string => (isFerretDB() ? 'findAndModify' : 'update');
 
 /**
  * A set of a session this process has not lately found or written goes out as an insert,
@@ -52,7 +55,7 @@ describe('new sessions', () => {
     await store.set('s', sessionWith({ n: 2 }));
     expect(await store.get('s')).to.deep.include({ n: 2 });
     await store.set('s', sessionWith({ n: 3 }));
-    expect(sent).to.deep.equal(['insert', 'update', 'find', 'update']);
+    expect(sent).to.deep.equal(['insert', UPDATE(), 'find', UPDATE()]);
   });
 
   it('a session another process wrote is replaced, not duplicated', async () => {
@@ -61,7 +64,7 @@ describe('new sessions', () => {
     await other.set('shared', sessionWith({ by: 'other' }));
     sent.length = 0;
     await store.set('shared', sessionWith({ by: 'this' }));
-    expect(sent).to.deep.equal(['insert', 'update']);
+    expect(sent).to.deep.equal(['insert', UPDATE()]);
     expect(await db.collection('Sessions').countDocuments({})).to.equal(1);
     expect(await other.get('shared')).to.deep.include({ by: 'this' });
   });
@@ -98,7 +101,7 @@ describe('new sessions', () => {
     const store = await openStore(db);
     sent.length = 0;
     await store.set('new', sessionWith({ n: 2 }));
-    expect(sent).to.deep.equal(['update']);
+    expect(sent).to.deep.equal([UPDATE()]);
     expect(await store.get('new')).to.deep.include({ n: 2 });
   });
 });
