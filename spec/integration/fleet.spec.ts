@@ -12,7 +12,7 @@ import { openV1Store, v1 } from '../support/v1-adapter';
 
 type V1 = ReturnType<typeof v1>;
 
-async function startFleet(db: Db, order: string, options: { IndexSessionID: boolean; Filter: boolean }) {
+async function startFleet(db: Db, order: string, options: { IndexSessionID: boolean; Filter: boolean; DeleteFlag?: boolean }) {
   let old: V1;
   let store: SessionStore;
   if (order === '1.x first') {
@@ -117,16 +117,7 @@ describe('a fleet of 1.x and 2.x with DeleteFlag', () => {
   for (const order of ['1.x first', '2.x first']) {
     it(`destroy and clear by either side flag for both, call back 1.x's counts, and Cleanup removes them (${order})`, async () => {
       const db = freshDb();
-      const options = { IndexSessionID: true, Filter: false, DeleteFlag: true };
-      let old: V1;
-      let store: SessionStore;
-      if (order === '1.x first') {
-        old = v1(await openV1Store(db, options));
-        store = await openStore(db, options);
-      } else {
-        store = await openStore(db, options);
-        old = v1(await openV1Store(db, options));
-      }
+      const { old, store } = await startFleet(db, order, { IndexSessionID: true, Filter: false, DeleteFlag: true });
       await old.set('a', sessionWith({ n: 1 }));
       await store.set('b', sessionWith({ n: 2 }));
       // Each side destroys the other's session: both read as missing for both.
