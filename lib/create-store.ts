@@ -8,6 +8,7 @@ import { StoreBase } from './store-prototype';
 import { sessionOperations } from './operations';
 import { DEFAULT_OPERATION_TIMEOUT_MS, readOptions, type Settings } from './options';
 import { sanitizeError } from './server-errors';
+import { userOperations } from './user-sessions';
 import { withTimeout } from './timeout';
 
 type SessionStore = createStoreTypes.SessionStore;
@@ -35,6 +36,7 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
   const unwatch = db ? watchConnection(db.client, store) : () => {};
   const life = lifecycle(db, settings, invalid);
   const ops = sessionOperations(life.context);
+  const users = userOperations(life.context);
 
   async function close(): Promise<void> {
     unwatch();
@@ -63,6 +65,8 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     clear: method('clear', ops.clear, 0),
     FlagDeletion: method('FlagDeletion', ops.flag, 1),
     Cleanup: method('Cleanup', ops.removeFlagged, 0),
+    UserSessions: method('UserSessions', users.list, 1),
+    FlagUserSessions: method('FlagUserSessions', users.flag, 2),
     close: callbackOrPromise('close', close, 0),
     ready: () => bounded(life.context(), 'ready').then(() => store),
   });

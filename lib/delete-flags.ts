@@ -1,5 +1,6 @@
 import type { Collection, Filter } from 'mongodb';
 import type { SessionDocument } from './document';
+import { cleanupFilter } from './revoked';
 
 /**
  * The `DeleteFlags` option: `destroy` and `clear` mark sessions instead of deleting them,
@@ -18,8 +19,8 @@ export async function flagDeletion(sessions: Collection<SessionDocument>, filter
   return result.matchedCount;
 }
 
-/** Deletes the flagged sessions; resolves with how many. */
+/** Deletes the flagged sessions, but those FlagUserSessions revoked lately; resolves with how many. */
 export async function cleanup(sessions: Collection<SessionDocument>): Promise<number> {
-  const result = await sessions.deleteMany({ Delete: true });
+  const result = await sessions.deleteMany(cleanupFilter(Date.now()));
   return result.deletedCount;
 }

@@ -16,6 +16,10 @@ export interface SessionDocument {
   Delete?: true;
   /** Set when `Data` names were escaped by 2.x's `Filter` (1.x escaped differently). */
   FilterVersion?: number;
+  /** The session's user, copied from where `UserKey` says; absent when it names none. */
+  User?: string | number | ObjectId;
+  /** When `FlagUserSessions` revoked it: it leaves once the grace period after this has passed. */
+  Revoked?: Date;
 }
 
 /** A MongoDB server's refusal, as opposed to a network failure. */

@@ -4,6 +4,7 @@ import { cookieExpiry } from './cookie';
 import type { SessionDocument } from './document';
 import type { Settings } from './options';
 import { ensureTtlIndex, startSweeper } from './ttl';
+import { REVOKED_GRACE_SECONDS } from './revoked';
 
 /**
  * When a session dies: the first of three clocks, each kept in a top-level date field of
@@ -18,7 +19,7 @@ import { ensureTtlIndex, startSweeper } from './ttl';
 
 const debug = createDebug('express-session-mongodb:expiry');
 
-type ClockField = 'Expires' | 'LastAccessed' | 'Created';
+type ClockField = 'Expires' | 'LastAccessed' | 'Created' | 'Revoked';
 interface Clock {
   field: ClockField;
   seconds: number;
@@ -50,6 +51,8 @@ function clocksOf(settings: Settings): Clock[] {
   const clocks: Clock[] = [{ field: 'Expires', seconds: 0 }];
   if (settings.timeToLive > 0) clocks.push({ field: 'LastAccessed', seconds: settings.timeToLive });
   if (settings.maxLifetime > 0) clocks.push({ field: 'Created', seconds: settings.maxLifetime });
+  // Sessions FlagUserSessions revoked, which may have no other clock at all (see user-sessions).
+  if (settings.userKey) clocks.push({ field: 'Revoked', seconds: REVOKED_GRACE_SECONDS });
   return clocks;
 }
 

@@ -12,6 +12,7 @@ import { upsertRenames, withoutMark } from './renamed-set';
 import { retryTransient } from './retry';
 import { checkSessionId } from './session-id';
 import type { Context } from './setup';
+import { userFields } from './user-sessions';
 
 /** What the store does with sessions, one function per method, each over the prepared context. */
 
@@ -152,7 +153,9 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const data = stored(ctx, input);
     const now = new Date();
     const { set: clocks, unset } = ctx.expiry.stamp(input.cookie, now);
-    const fields: Partial<SessionDocument> = { ...data, ...clocks };
+    // The user (UserKey) rides in the same write: no round trip of its own.
+    const user = userFields(ctx.settings.userKey, input);
+    const fields: Partial<SessionDocument> = { ...data, ...clocks, ...user.set };
     refreshes?.cancel(id);
     const known = ctx.known.get(id);
     const fresh = known ? null : ctx.layout.insert(id, { ...fields, Created: now });
@@ -160,7 +163,7 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
       await ordered(ctx, id, async () => {
         if (fresh && (await insertNew(ctx, fresh))) return;
         // What this process knows the document holds is not sent again: every set is a hot path.
-        const update = ctx.layout.write(id, fields, known?.expires === false ? {} : unset);
+        const update = ctx.layout.write(id, fields, { ...(known?.expires === false ? {} : unset), ...user.unset });
         // Created: kept from the first write; older documents get theirs now.
         if (!known?.created) update.$min = { Created: now };
         await upsert(ctx, id, update);

@@ -1,5 +1,6 @@
 import createDebug from 'debug';
 import type createStore from '../types';
+import { readUserKey, type UserReader } from './user-key';
 
 const debug = createDebug('express-session-mongodb');
 
@@ -13,6 +14,8 @@ export interface Settings {
   operationTimeoutMs: number;
   touchInterval: number;
   maxLifetime: number;
+  /** Reads a session's user (`UserKey`); null without the option. */
+  userKey: UserReader | null;
 }
 
 /** Long enough for a slow server, short enough that a request does not hang on an outage. */
@@ -137,5 +140,6 @@ export function readOptions(input: unknown): Settings {
     operationTimeoutMs: strictWhole(options, 'OperationTimeoutMS', DEFAULT_OPERATION_TIMEOUT_MS, 'milliseconds', MAX_TIMER_MS),
     touchInterval,
     maxLifetime: strictWhole(options, 'MaxLifetime', 0, 'seconds'),
+    userKey: readUserKey(options.UserKey),
   };
 }

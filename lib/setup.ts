@@ -7,6 +7,7 @@ import { detectLayout, type Layout } from './layout';
 import type { Settings } from './options';
 import { detectServerLimits, READ_OPTIONS, type ServerLimits } from './bson-limits';
 import { touchThrottle, type TouchThrottle } from './touch-throttle';
+import { ensureUserIndex } from './user-sessions';
 import { writeOrder, type WriteOrder } from './write-order';
 
 /** Makes the collection and the indexes the options ask for, and what the store's calls need. */
@@ -43,6 +44,7 @@ export async function prepare(db: Db, settings: Settings): Promise<Context> {
   if (settings.indexSessionId) {
     await sessions.createIndex({ SessionID: 1 }, { unique: true, name: 'SessionID_1' });
   }
+  if (settings.userKey) await ensureUserIndex(sessions);
   const layout = await detectLayout(sessions);
   const expiry = await manageExpiry(db, sessions, settings);
   const limits = await detectServerLimits(db);

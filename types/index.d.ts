@@ -1,5 +1,5 @@
 import type { SessionData, Store } from 'express-session';
-import type { Db, MongoClient } from 'mongodb';
+import type { Db, MongoClient, ObjectId } from 'mongodb';
 
 declare namespace createStore {
   /** Options of `createStore`, named as in 1.x. Unknown keys are ignored. */
@@ -35,6 +35,13 @@ declare namespace createStore {
      * error instead of waiting on an unreachable server. `0` leaves it to the driver. Default `10000`.
      */
     OperationTimeoutMS?: number;
+    /**
+     * Where a session names its user: a dotted path such as `'passport.user'`, or a function
+     * of the session. The store keeps that value (a string, a finite number or an ObjectId;
+     * `null` or missing: no user) in the document's indexed `User` field, for `UserSessions`
+     * and `FlagUserSessions`. A value of another type fails the `set`. Default: none.
+     */
+    UserKey?: string | ((session: SessionData) => unknown);
     /** Read by 1.x and ignored; accepted for compatibility. */
     ConvertToUtf8?: unknown;
   }
@@ -44,6 +51,20 @@ declare namespace createStore {
 
   /** A stored session with its ID, as listed by `all`. */
   type ListedSession = SessionData & { id: string };
+
+  /** A user's ID, as `UserKey` finds it in sessions. */
+  type UserId = string | number | ObjectId;
+
+  /** A live session of a user, as listed by `UserSessions`: never its contents. */
+  interface UserSession {
+    id: string;
+    /** When it was first written (`null` for a session no 2.1 process has written yet). */
+    created: Date | null;
+    /** When it was last written (or, with `TimeToLive`, read). */
+    lastAccessed: Date | null;
+    /** When it expires unless used again (`null`: never). */
+    expires: Date | null;
+  }
 
   /**
    * The store handed to express-session. Every method takes an error-first callback
@@ -88,6 +109,18 @@ declare namespace createStore {
     /** Deletes the flagged sessions; calls back with how many were deleted. */
     Cleanup(callback: Callback<number>): void;
     Cleanup(): Promise<number>;
+
+    /** The user's live sessions (needs `UserKey`), found through the `User` index. */
+    UserSessions(userId: UserId, callback: Callback<UserSession[]>): void;
+    UserSessions(userId: UserId): Promise<UserSession[]>;
+
+    /**
+     * Revokes every live session of the user but `exceptSid` (`null`: all of them), whatever
+     * `DeleteFlags` says: flagged, so that no request still holding one can save it back.
+     * Needs `UserKey`; calls back with how many it revoked.
+     */
+    FlagUserSessions(userId: UserId, exceptSid: string | null, callback: Callback<number>): void;
+    FlagUserSessions(userId: UserId, exceptSid: string | null): Promise<number>;
 
     /** Stops the store's timers. Never closes the caller's client. */
     close(callback: Callback<void>): void;

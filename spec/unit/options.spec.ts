@@ -11,6 +11,7 @@ const DEFAULTS: Settings = {
   operationTimeoutMs: 10_000,
   touchInterval: 0,
   maxLifetime: 0,
+  userKey: null,
 };
 
 describe('options', () => {
@@ -42,6 +43,7 @@ describe('options', () => {
       operationTimeoutMs: 0,
       touchInterval: 10,
       maxLifetime: 3600,
+      userKey: null,
     });
   });
 
@@ -115,10 +117,25 @@ describe('options', () => {
     ['number CollectionName', { CollectionName: 5 }, TypeError, /CollectionName/],
     ['object CollectionName', { CollectionName: { name: 'S' } }, TypeError, /CollectionName/],
     ['options that are not an object', 'Sessions', TypeError, /Options/],
+    ['a UserKey that is neither a path nor a function', { UserKey: ['passport', 'user'] }, TypeError, /Option UserKey.*array/],
+    ['a UserKey path with an empty name', { UserKey: 'passport..user' }, RangeError, /Option UserKey/],
+    ['an empty UserKey', { UserKey: '' }, RangeError, /Option UserKey/],
   ];
   for (const [name, options, type, message] of bad) {
     it(`refuses ${name}`, () => {
       expect(() => readOptions(options)).to.throw(type, message);
     });
   }
+
+  it('UserKey: a dotted path reads own properties only; a function is called with the session', () => {
+    const byPath = readOptions({ UserKey: 'passport.user' }).userKey!;
+    expect(byPath({ passport: { user: 'u1' } })).to.equal('u1');
+    expect(byPath({ passport: {} })).to.equal(undefined);
+    expect(byPath({})).to.equal(undefined);
+    expect(byPath({ passport: 'not an object' })).to.equal(undefined);
+    // Not the prototype chain: `{}.passport.constructor` is no user.
+    expect(readOptions({ UserKey: 'passport.constructor' }).userKey!({ passport: {} })).to.equal(undefined);
+    const byFunction = readOptions({ UserKey: (session: { who?: string }) => session.who } as never).userKey!;
+    expect(byFunction({ who: 'u2' })).to.equal('u2');
+  });
 });

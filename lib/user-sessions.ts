@@ -1,0 +1,94 @@
+import type { Collection, Filter } from 'mongodb';
+import type createStoreTypes from '../types';
+import { NOT_FLAGGED } from './delete-flags';
+import type { SessionDocument } from './document';
+import { retryTransient } from './retry';
+import { checkSessionId } from './session-id';
+import type { Context } from './setup';
+import { checkUserId, userOf, type StoredUser, type UserReader } from './user-key';
+
+/**
+ * A user's sessions, through the `User` field `UserKey` fills: listing them, and revoking
+ * them. Revocation always flags (`Delete: true`), whatever `DeleteFlags` says: no write of
+ * the store clears the flag, so a request that held a revoked session when it was revoked
+ * cannot bring it back when it saves. A plain delete would let that save insert it again.
+ * Flagged documents also get `Revoked`, a date that ends them after REVOKED_GRACE_SECONDS
+ * (see revoked.ts), so they leave by themselves even when nothing else expires
+ * them; `Cleanup` spares them until then, since a gone document can be written back.
+ */
+
+type UserSession = createStoreTypes.UserSession;
+
+export const USER_INDEX = 'User_1';
+
+/** Sparse: sessions without a user (not logged in, or written without UserKey) cost the index nothing. */
+export async function ensureUserIndex(sessions: Collection<SessionDocument>): Promise<void> {
+  await sessions.createIndex({ User: 1 }, { name: USER_INDEX, sparse: true });
+}
+
+/** What a set writes of the user: set when the session names one, unset when it names none. */
+export function userFields(reader: UserReader | null, session: object): { set: { User?: StoredUser }; unset: { User?: '' } } {
+  if (reader === null) return { set: {}, unset: {} };
+  const user = userOf(reader, session);
+  return user === undefined ? { set: {}, unset: { User: '' } } : { set: { User: user }, unset: {} };
+}
+
+function dateOrNull(value: unknown): Date | null {
+  return value instanceof Date ? value : null;
+}
+
+export interface UserOperations {
+  list(userId: unknown): Promise<UserSession[]>;
+  flag(userId: unknown, exceptSid: unknown): Promise<number>;
+}
+
+export function userOperations(context: () => Promise<Context>): UserOperations {
+  /** The context, once UserKey is known to be set: without it no session names its user. */
+  async function usersContext(method: string): Promise<Context> {
+    const ctx = await context();
+    if (ctx.settings.userKey === null) {
+      throw new Error(`${method} needs the UserKey option, which says where sessions name their user`);
+    }
+    return ctx;
+  }
+
+  /** The indexed part is a plain equality on `User`: what MongoDB and FerretDB on PostgreSQL serve from an index. */
+  const ofUser = (ctx: Context, userId: StoredUser, now: number): Filter<SessionDocument> =>
+    ({ User: userId, ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now) }) as Filter<SessionDocument>;
+
+  async function list(userId: unknown): Promise<UserSession[]> {
+    const user = checkUserId(userId, 'UserSessions');
+    const ctx = await usersContext('UserSessions');
+    const now = Date.now();
+    // Never the session's contents: only what dates it (1.x and 2.0 cookies date it from Data).
+    const projection = { SessionID: 1, Created: 1, LastAccessed: 1, Expires: 1, 'Data.cookie.expires': 1, 'Data.cookie._expires': 1 };
+    const docs = await retryTransient(() => ctx.sessions.find(ofUser(ctx, user, now), { projection }).toArray());
+    return docs
+      .map((doc) => {
+        const end = ctx.expiry.deadline(doc);
+        return {
+          id: doc.SessionID,
+          created: dateOrNull(doc.Created),
+          lastAccessed: dateOrNull(doc.LastAccessed),
+          expires: Number.isFinite(end) ? new Date(end) : null,
+        };
+      })
+      .sort((a, b) => (a.created?.getTime() ?? 0) - (b.created?.getTime() ?? 0));
+  }
+
+  async function flag(userId: unknown, exceptSid: unknown): Promise<number> {
+    const user = checkUserId(userId, 'FlagUserSessions');
+    if (exceptSid !== null && typeof exceptSid !== 'string') {
+      throw new TypeError(`FlagUserSessions: exceptSid must be a session ID (string) or null, got ${typeof exceptSid}`);
+    }
+    const except = exceptSid === null ? null : checkSessionId(exceptSid);
+    const ctx = await usersContext('FlagUserSessions');
+    const now = Date.now();
+    // By SessionID, which documents of 1.x (ObjectId `_id`) and 2.x both hold.
+    const filter = except === null ? ofUser(ctx, user, now) : { ...ofUser(ctx, user, now), SessionID: { $ne: except } };
+    const result = await retryTransient(() => ctx.sessions.updateMany(filter, { $set: { Delete: true, Revoked: new Date(now) } }));
+    return result.matchedCount;
+  }
+
+  return { list, flag };
+}
