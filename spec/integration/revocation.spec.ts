@@ -1,0 +1,108 @@
+import { expect } from 'chai';
+import express from 'express';
+import session from 'express-session';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Browser, COOKIE } from '../support/http';
+import { freshDb } from '../support/server';
+import { openStore, type SessionStore } from '../support/store';
+
+/**
+ * "Log out everywhere" over HTTP: a user signed in on three devices revokes the other two
+ * while each of them has a slow request in flight; when those requests end and save the
+ * sessions they hold, the revoked sessions stay revoked.
+ */
+
+declare module 'express-session' {
+  interface SessionData {
+    user?: string;
+    note?: string;
+    late?: string;
+  }
+}
+
+interface Held {
+  /** Resolves once the request has its session and waits. */
+  arrived: Promise<void>;
+  release(): void;
+}
+
+async function startUserApp(store: SessionStore): Promise<{ url: string; hold(name: string): Held; close(): Promise<void> }> {
+  const holds = new Map<string, { arrive(): void; gate: Promise<void>; release(): void }>();
+  const app = express();
+  app.use(session({ store, secret: 'test secret', name: COOKIE, resave: false, saveUninitialized: false, cookie: { maxAge: 3_600_000 } }));
+  app.get('/login', (req, res) => {
+    req.session.user = String(req.query.user);
+    res.json({ id: req.sessionID });
+  });
+  app.get('/whoami', (req, res) => res.json({ id: req.sessionID, user: req.session.user ?? null, note: req.session.note ?? null }));
+  // Holds the session in memory until released, then changes it: express-session saves it as the response ends.
+  app.get('/slow', async (req, res) => {
+    const held = holds.get(String(req.query.name))!;
+    held.arrive();
+    await held.gate;
+    req.session.late = String(req.query.name); // a property the stored session lacks
+    req.session.note = 'written late';
+    res.json({ id: req.sessionID });
+  });
+  // After a password change: revoke every other session of the user, in 1.x's callback style.
+  app.get('/logout-everywhere', (req, res, next) => {
+    store.FlagUserSessions(req.session.user!, req.sessionID, (err, count) => (err ? next(err) : res.json({ count })));
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    hold(name) {
+      let arrive!: () => void;
+      let release!: () => void;
+      const arrived = new Promise<void>((resolve) => (arrive = resolve));
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      holds.set(name, { arrive, gate, release });
+      return { arrived, release };
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('revocation over HTTP (FlagUserSessions)', () => {
+  for (const DeleteFlags of [false, true]) {
+    it(`DeleteFlags ${DeleteFlags}: devices 2 and 3 are logged out for good, though each had a request in flight that saved its session; device 1 stays`, async () => {
+      const db = freshDb();
+      const store = await openStore(db, { UserKey: 'user', DeleteFlags, TimeToLive: 3600 });
+      const app = await startUserApp(store);
+      try {
+        const devices = [new Browser(app.url), new Browser(app.url), new Browser(app.url)] as const;
+        for (const device of devices) await device.get('/login?user=alice');
+        const ids = devices.map((device) => device.sessionId!);
+        expect(new Set(ids).size).to.equal(3);
+        expect((await store.UserSessions('alice')).map((s) => s.id).sort()).to.deep.equal([...ids].sort());
+
+        const holds = [app.hold('two'), app.hold('three')];
+        const inFlight = [devices[1].get('/slow?name=two'), devices[2].get('/slow?name=three')];
+        await Promise.all(holds.map((held) => held.arrived));
+
+        expect((await devices[0].get('/logout-everywhere')).body).to.deep.equal({ count: 2 });
+        for (const held of holds) held.release();
+        for (const response of await Promise.all(inFlight)) expect(response.status).to.equal(200);
+
+        for (const [k, device] of [devices[1], devices[2]].entries()) {
+          const { body } = await device.get('/whoami');
+          expect(body, `device ${k + 2}`).to.deep.include({ user: null, note: null });
+          expect(body.id, `device ${k + 2}`).to.not.equal(ids[k + 1]);
+        }
+        expect((await devices[0].get('/whoami')).body).to.deep.equal({ id: ids[0], user: 'alice', note: null });
+        expect((await store.UserSessions('alice')).map((s) => s.id)).to.deep.equal([ids[0]]);
+        for (const sid of ids.slice(1)) expect(await store.get(sid)).to.equal(null);
+      } finally {
+        await app.close();
+        await store.close();
+      }
+    });
+  }
+});
