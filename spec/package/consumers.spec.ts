@@ -107,7 +107,10 @@ const store: createStore.SessionStore = createStore(new MongoClient('mongodb://l
 store.get('sid', (err, session) => void (err ?? session?.user.name.toUpperCase()));
 const name: Promise<string | undefined> = store.get('sid').then((session) => session?.user.name);
 const flagged: Promise<number> = store.FlagDeletion(null);
-void [name, flagged];
+const byUser: createStore.Options = { UserKey: (session) => session.user.name };
+const revoked: Promise<number> = store.FlagUserSessions('alice', 'sid');
+store.UserSessions(42, (err, sessions) => void (err ?? sessions?.map((s) => s.expires?.getTime() ?? s.id)));
+void [name, flagged, byUser, revoked];
 `;
 
   const setups: Array<{ name: string; compilerOptions: Record<string, unknown>; file: string; importLine: string }> = [];

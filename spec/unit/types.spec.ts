@@ -38,6 +38,8 @@ describe('public types', () => {
       'DeleteFlag',
       'TouchInterval',
       'OperationTimeoutMS',
+      'MaxLifetime',
+      'UserKey',
     ]);
     expect(options.filter((o) => !o.documented).map((o) => o.name)).to.deep.equal([]);
   });
@@ -45,7 +47,21 @@ describe('public types', () => {
   it('document every method of the store', () => {
     const methods = members('SessionStore');
     expect(new Set(methods.map((m) => m.name))).to.deep.equal(
-      new Set(['get', 'set', 'touch', 'destroy', 'length', 'all', 'clear', 'FlagDeletion', 'Cleanup', 'close', 'ready']),
+      new Set([
+        'get',
+        'set',
+        'touch',
+        'destroy',
+        'length',
+        'all',
+        'clear',
+        'FlagDeletion',
+        'Cleanup',
+        'UserSessions',
+        'FlagUserSessions',
+        'close',
+        'ready',
+      ]),
     );
     // An overload carries its doc on its first signature.
     const firstOfEach = methods.filter((m, i) => methods.findIndex((other) => other.name === m.name) === i);
