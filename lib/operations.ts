@@ -130,19 +130,20 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     }
   }
 
-  async function upsert(ctx: Context, id: string, update: UpdateFilter<SessionDocument>): Promise<void> {
-    const send = (): Promise<unknown> =>
+  /** Writes `update` into the session's document, made anew unless `create` is false; false when there was none. */
+  async function upsert(ctx: Context, id: string, update: UpdateFilter<SessionDocument>, create: boolean): Promise<boolean> {
+    const send = (): Promise<boolean> =>
       ctx.limits.skipsRenames
-        ? upsertRenames(ctx.sessions, ctx.layout.key(id), update)
-        : ctx.sessions.updateOne(ctx.layout.key(id), update, { upsert: true });
+        ? upsertRenames(ctx.sessions, ctx.layout.key(id), update, create)
+        : ctx.sessions.updateOne(ctx.layout.key(id), update, { upsert: create }).then((r) => r.matchedCount + r.upsertedCount > 0);
     try {
-      await send();
+      return await send();
     } catch (err) {
       // Two racing upserts of a new session: the loser retries and finds the winner's document.
       // A duplicate SessionID under the `_id` key: a 1.x document exists, now found by SessionID.
       if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
       await ctx.layout.adoptDuplicate(err, ctx.sessions, id);
-      await send();
+      return send();
     }
   }
 
@@ -159,6 +160,10 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     refreshes?.cancel(id);
     const known = ctx.known.get(id);
     const fresh = known ? null : ctx.layout.insert(id, { ...fields, Created: now });
+    // With UserKey, a session this process read is written back only where it still is: one
+    // revoked and removed (or expired, or destroyed) while a request held it stays gone.
+    const create = !(known && ctx.settings.userKey);
+    let written = true;
     try {
       await ordered(ctx, id, async () => {
         if (fresh && (await insertNew(ctx, fresh))) return;
@@ -166,10 +171,14 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
         const update = ctx.layout.write(id, fields, { ...(known?.expires === false ? {} : unset), ...user.unset });
         // Created: kept from the first write; older documents get theirs now.
         if (!known?.created) update.$min = { Created: now };
-        await upsert(ctx, id, update);
+        written = await upsert(ctx, id, update, create);
       });
     } catch (err) {
       throw explainWriteFailure(err, data.Data);
+    }
+    if (!written) {
+      ctx.known.forget(id);
+      return input;
     }
     const absolute = fresh ? ctx.expiry.absolute({ Created: now }) : (known?.absolute ?? NaN);
     ctx.known.add(id, {

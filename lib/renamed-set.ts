@@ -44,15 +44,20 @@ export function withoutMark(data: unknown): void {
   if (isPlain(data) && Object.hasOwn(data, REWRITE_MARK)) delete data[REWRITE_MARK];
 }
 
-/** An upsert of `update` (which sets `Data`) that makes sure a rename lands on such a server. */
+/**
+ * An upsert of `update` (which sets `Data`) that makes sure a rename lands on such a server;
+ * with `upsert` false, an update only. Resolves false when no document was there to write.
+ */
 export async function upsertRenames(
   sessions: Collection<SessionDocument>,
   key: Filter<SessionDocument>,
   update: UpdateFilter<SessionDocument>,
-): Promise<void> {
+  upsert = true,
+): Promise<boolean> {
   const data = (update.$set as { Data?: unknown } | undefined)?.Data;
-  const after = await sessions.findOneAndUpdate(key, update, { upsert: true, returnDocument: 'after', includeResultMetadata: false });
-  if (after === null || sameNames(after.Data, data)) return;
+  const after = await sessions.findOneAndUpdate(key, update, { upsert, returnDocument: 'after', includeResultMetadata: false });
+  if (after === null) return false;
+  if (sameNames(after.Data, data)) return true;
   await sessions.bulkWrite(
     [
       { updateOne: { filter: key, update: { $set: { Data: { ...(data as object), [REWRITE_MARK]: true } } } } },
@@ -60,4 +65,5 @@ export async function upsertRenames(
     ],
     { ordered: true },
   );
+  return true;
 }

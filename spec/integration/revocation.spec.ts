@@ -15,7 +15,7 @@ import { openStore, type SessionStore } from '../support/store';
 
 declare module 'express-session' {
   interface SessionData {
-    user?: string;
+    passport?: { user: string };
     note?: string;
     late?: string;
   }
@@ -32,10 +32,12 @@ async function startUserApp(store: SessionStore): Promise<{ url: string; hold(na
   const app = express();
   app.use(session({ store, secret: 'test secret', name: COOKIE, resave: false, saveUninitialized: false, cookie: { maxAge: 3_600_000 } }));
   app.get('/login', (req, res) => {
-    req.session.user = String(req.query.user);
+    req.session.passport = { user: String(req.query.user) };
     res.json({ id: req.sessionID });
   });
-  app.get('/whoami', (req, res) => res.json({ id: req.sessionID, user: req.session.user ?? null, note: req.session.note ?? null }));
+  app.get('/whoami', (req, res) =>
+    res.json({ id: req.sessionID, user: req.session.passport?.user ?? null, note: req.session.note ?? null }),
+  );
   // Holds the session in memory until released, then changes it: express-session saves it as the response ends.
   app.get('/slow', async (req, res) => {
     const held = holds.get(String(req.query.name))!;
@@ -47,7 +49,7 @@ async function startUserApp(store: SessionStore): Promise<{ url: string; hold(na
   });
   // After a password change: revoke every other session of the user, in 1.x's callback style.
   app.get('/logout-everywhere', (req, res, next) => {
-    store.FlagUserSessions(req.session.user!, req.sessionID, (err, count) => (err ? next(err) : res.json({ count })));
+    store.FlagUserSessions(req.session.passport!.user, req.sessionID, (err, count) => (err ? next(err) : res.json({ count })));
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -71,10 +73,18 @@ async function startUserApp(store: SessionStore): Promise<{ url: string; hold(na
 }
 
 describe('revocation over HTTP (FlagUserSessions)', () => {
-  for (const DeleteFlags of [false, true]) {
-    it(`DeleteFlags ${DeleteFlags}: devices 2 and 3 are logged out for good, though each had a request in flight that saved its session; device 1 stays`, async () => {
+  const cases = [
+    { DeleteFlags: false, removed: false },
+    { DeleteFlags: true, removed: false },
+    // As the session's own expiry, or 1.x's Cleanup, can remove them while requests still hold them.
+    { DeleteFlags: false, removed: true },
+    { DeleteFlags: true, removed: true },
+  ];
+  for (const { DeleteFlags, removed } of cases) {
+    const title = `DeleteFlags ${DeleteFlags}${removed ? ', revoked documents removed before the requests end' : ''}`;
+    it(`${title}: devices 2 and 3 are logged out for good, though each had a request in flight that saved its session; device 1 stays`, async () => {
       const db = freshDb();
-      const store = await openStore(db, { UserKey: 'user', DeleteFlags, TimeToLive: 3600 });
+      const store = await openStore(db, { UserKey: 'passport.user', DeleteFlags, TimeToLive: 3600 });
       const app = await startUserApp(store);
       try {
         const devices = [new Browser(app.url), new Browser(app.url), new Browser(app.url)] as const;
@@ -88,6 +98,7 @@ describe('revocation over HTTP (FlagUserSessions)', () => {
         await Promise.all(holds.map((held) => held.arrived));
 
         expect((await devices[0].get('/logout-everywhere')).body).to.deep.equal({ count: 2 });
+        if (removed) expect((await db.collection('Sessions').deleteMany({ Delete: true })).deletedCount).to.equal(2);
         for (const held of holds) held.release();
         for (const response of await Promise.all(inFlight)) expect(response.status).to.equal(200);
 
