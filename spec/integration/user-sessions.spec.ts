@@ -263,6 +263,26 @@ describe('FlagUserSessions', () => {
     });
   }
 
+  it('with UserKey, a save never writes back a session this process read once it has left; without, it does (1.x)', async () => {
+    for (const UserKey of ['passport.user', undefined]) {
+      const db = freshDb();
+      const holder = await openStore(db, { UserKey });
+      const other = await openStore(db, { UserKey });
+      for (const sid of ['renamed', 'same']) await holder.set(sid, ofUser('alice'));
+      for (const sid of ['renamed', 'same']) expect(await holder.get(sid)).to.not.equal(null);
+      // Gone while requests of `holder` held them: destroyed elsewhere, or revoked then expired.
+      await other.destroy('renamed');
+      await db.collection('Sessions').deleteOne({ _id: 'same' as never });
+      await holder.set('renamed', ofUser('alice', { n: 1 })); // on FerretDB, renamed-set's path
+      await holder.set('same', ofUser('alice'));
+      const left = (await db.collection('Sessions').find({}).toArray()).map((d) => d._id);
+      expect(left, `UserKey ${UserKey}`).to.deep.equal(UserKey ? [] : ['renamed', 'same']);
+      // A session this process did not read (an ID express-session just made) is stored as ever.
+      await holder.set('new', ofUser('alice'));
+      expect(await holder.get('new')).to.not.equal(null);
+    }
+  });
+
   it('revoked documents leave by themselves: a TTL index on Revoked, or the sweeper', async function () {
     this.timeout(30_000);
     const db = freshDb();
