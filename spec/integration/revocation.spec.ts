@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import express from 'express';
 import session from 'express-session';
+import fs from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { Browser, COOKIE } from '../support/http';
 import { freshDb } from '../support/server';
 import { openStore, type SessionStore } from '../support/store';
@@ -112,6 +114,59 @@ describe('revocation over HTTP (FlagUserSessions)', () => {
         for (const sid of ids.slice(1)) expect(await store.get(sid)).to.equal(null);
       } finally {
         await app.close();
+        await store.close();
+      }
+    });
+  }
+});
+
+describe("the README's log-out-everywhere recipes", () => {
+  const README = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+  const snippet = (name: string): string => {
+    const match = new RegExp(`<!-- snippet: ${name} -->\\s*\`\`\`js\\n([\\s\\S]*?)\`\`\``).exec(README);
+    if (!match) throw new Error(`README has no snippet ${name}`);
+    return match[1]!;
+  };
+
+  for (const name of ['logout-everywhere-callback', 'logout-everywhere-async']) {
+    it(`${name} works as written: the other device is signed out, this one stays`, async () => {
+      const store = await openStore(freshDb(), { UserKey: 'passport.user' });
+      const App = express();
+      App.use(express.urlencoded({ extended: false }));
+      App.use(session({ store, secret: 'test secret', name: COOKIE, resave: false, saveUninitialized: false }));
+      App.get('/login', (req, res) => {
+        req.session.passport = { user: 'alice' };
+        res.json({ id: req.sessionID });
+      });
+      App.get('/whoami', (req, res) => res.json({ user: req.session.passport?.user ?? null }));
+      const changed: string[] = [];
+      const changePassword = (user: string, password: string, cb: (err: Error | null) => void): void => {
+        changed.push(`${user}:${password}`);
+        setImmediate(cb, null);
+      };
+      const changePasswordAsync = (user: string, password: string): Promise<void> =>
+        new Promise((resolve, reject) => changePassword(user, password, (err) => (err ? reject(err) : resolve())));
+      new Function('App', 'Store', 'changePassword', 'changePasswordAsync', snippet(name))(App, store, changePassword, changePasswordAsync);
+      const server: Server = await new Promise((resolve) => {
+        const s = App.listen(0, '127.0.0.1', () => resolve(s));
+      });
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      try {
+        const [mine, other] = [new Browser(url), new Browser(url)];
+        await mine.get('/login');
+        await other.get('/login');
+        const response = await fetch(`${url}/password`, {
+          method: 'POST',
+          headers: { cookie: mine.cookie!, 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'password=n3w',
+        });
+        expect(await response.text()).to.equal('Password changed; 1 other sessions signed out');
+        expect(changed).to.deep.equal(['alice:n3w']);
+        expect((await mine.get('/whoami')).body).to.deep.equal({ user: 'alice' });
+        expect((await other.get('/whoami')).body).to.deep.equal({ user: null });
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
         await store.close();
       }
     });
