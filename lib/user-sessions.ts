@@ -1,7 +1,8 @@
+import createDebug from 'debug';
 import type { Collection, Filter } from 'mongodb';
 import type createStoreTypes from '../types';
 import { NOT_FLAGGED } from './delete-flags';
-import type { SessionDocument } from './document';
+import { serverErrorCode, type SessionDocument } from './document';
 import { retryTransient } from './retry';
 import { checkSessionId } from './session-id';
 import type { Context } from './setup';
@@ -19,11 +20,25 @@ import { checkUserId, userOf, type StoredUser, type UserReader } from './user-ke
 
 type UserSession = createStoreTypes.UserSession;
 
+const debug = createDebug('express-session-mongodb');
+
 export const USER_INDEX = 'User_1';
 
-/** Sparse: sessions without a user (not logged in, or written without UserKey) cost the index nothing. */
+const INDEX_OPTIONS_CONFLICT = 85;
+const INDEX_KEY_SPECS_CONFLICT = 86;
+
+/**
+ * Sparse: sessions without a user (not logged in, or written without UserKey) cost the index
+ * nothing. An index on `User` made otherwise (by hand, not sparse) serves the equality as well: kept.
+ */
 export async function ensureUserIndex(sessions: Collection<SessionDocument>): Promise<void> {
-  await sessions.createIndex({ User: 1 }, { name: USER_INDEX, sparse: true });
+  try {
+    await sessions.createIndex({ User: 1 }, { name: USER_INDEX, sparse: true });
+  } catch (err) {
+    const code = serverErrorCode(err);
+    if (code !== INDEX_OPTIONS_CONFLICT && code !== INDEX_KEY_SPECS_CONFLICT) throw err;
+    debug('an index on User exists with other options (code %d): kept', code);
+  }
 }
 
 /** What a set writes of the user: set when the session names one, unset when it names none. */

@@ -94,6 +94,12 @@ describe('UserKey', () => {
     await openStore(db, { UserKey: 'passport.user' });
     const index = (await db.collection('Sessions').indexes()).find((i) => i.name === 'User_1');
     expect(index).to.deep.include({ key: { User: 1 } });
+    // One made by hand, not sparse, is kept: it serves the same equality.
+    const other = freshDb();
+    await other.collection('Sessions').createIndex({ User: 1 }, { name: 'byUser' });
+    const store = await openStore(other, { UserKey: 'passport.user' });
+    await store.set('s', ofUser('u'));
+    expect((await store.UserSessions('u')).map((s) => s.id)).to.deep.equal(['s']);
   });
 
   it('adds no round trip: the same commands go out for the same requests with and without it', async function () {
