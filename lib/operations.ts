@@ -4,6 +4,7 @@ import type { UpdateFilter } from 'mongodb';
 import type createStoreTypes from '../types';
 import { explainWriteFailure } from './bson-limits';
 import { readCookie, storedCookie } from './cookie';
+import { NO_DEADLINE, type Deadline } from './deadline';
 import { cleanup, flagDeletion, isFlagged, NOT_FLAGGED } from './delete-flags';
 import { serverErrorCode, type SessionDocument } from './document';
 import { idleRefreshes, type IdleRefreshes } from './idle-refresh';
@@ -45,22 +46,29 @@ function stored(ctx: Context, session: SessionData): { Data: unknown; FilterVers
   return storedData({ ...session, cookie: storedCookie(session.cookie) }, ctx.settings.filter, ctx.limits);
 }
 
-/** An ordered write of one session, retried over passing refusals. */
-function ordered<T>(ctx: Context, id: string, send: () => Promise<T>): Promise<T> {
-  return ctx.inOrder(id, () => retryTransient(send));
+/**
+ * An ordered write of one session, retried over passing refusals; dropped, not sent, when its
+ * caller was told it timed out while it waited for the writes before it.
+ */
+function ordered<T>(ctx: Context, id: string, deadline: Deadline, send: () => Promise<T>): Promise<T> {
+  return ctx.inOrder(id, () => {
+    deadline.check();
+    return retryTransient(send, deadline);
+  });
 }
 
+/** Each takes its caller's arguments, then the call's deadline (see deadline.ts). */
 export interface Operations {
   get(sid: unknown): Promise<SessionData | null>;
-  set(sid: unknown, session: unknown): Promise<SessionData>;
-  touch(sid: unknown, session?: unknown): Promise<void>;
+  set(sid: unknown, session: unknown, deadline: Deadline): Promise<SessionData>;
+  touch(sid: unknown, session: unknown, deadline: Deadline): Promise<void>;
   /** With DeleteFlags, the number flagged, as 1.x called back. */
-  destroy(sid: unknown): Promise<number | undefined>;
-  clear(): Promise<number | undefined>;
+  destroy(sid: unknown, deadline: Deadline): Promise<number | undefined>;
+  clear(deadline: Deadline): Promise<number | undefined>;
   length(): Promise<number>;
   all(): Promise<ListedSession[]>;
-  flag(sid: unknown): Promise<number>;
-  removeFlagged(): Promise<number>;
+  flag(sid: unknown, deadline: Deadline): Promise<number>;
+  removeFlagged(deadline: Deadline): Promise<number>;
   /** Drops the refreshes not sent yet. */
   stop(): void;
 }
@@ -69,7 +77,8 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
   let refreshes: IdleRefreshes | undefined;
   const refreshesOf = (ctx: Context): IdleRefreshes =>
     (refreshes ??= idleRefreshes(ctx.settings.timeToLive, (id, at) =>
-      ordered(ctx, id, () =>
+      // No caller waits for it, and a late $max cannot move the clock back.
+      ordered(ctx, id, NO_DEADLINE, () =>
         // Exactly the key, which FerretDB can push down: sent well before the session's
         // deadline, for a session read live, and $max never moves the clock back.
         ctx.sessions.updateOne(ctx.layout.key(id), { $max: { LastAccessed: new Date(at) } }),
@@ -119,9 +128,9 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
   }
 
   /** Inserts a session believed new; false when it exists after all. */
-  async function insertNew(ctx: Context, doc: SessionDocument): Promise<boolean> {
+  async function insertNew(ctx: Context, doc: SessionDocument, deadline: Deadline): Promise<boolean> {
     try {
-      await ctx.sessions.insertOne(doc);
+      await ctx.sessions.insertOne(doc, deadline.writeOptions());
       return true;
     } catch (err) {
       if (serverErrorCode(err) === DUPLICATE_KEY) return false;
@@ -129,11 +138,11 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     }
   }
 
-  async function upsert(ctx: Context, id: string, update: UpdateFilter<SessionDocument>): Promise<void> {
+  async function upsert(ctx: Context, id: string, update: UpdateFilter<SessionDocument>, deadline: Deadline): Promise<void> {
     const send = (): Promise<unknown> =>
       ctx.limits.skipsRenames
-        ? upsertRenames(ctx.sessions, ctx.layout.key(id), update)
-        : ctx.sessions.updateOne(ctx.layout.key(id), update, { upsert: true });
+        ? upsertRenames(ctx.sessions, ctx.layout.key(id), update, deadline)
+        : ctx.sessions.updateOne(ctx.layout.key(id), update, { upsert: true, ...deadline.writeOptions() });
     try {
       await send();
     } catch (err) {
@@ -145,7 +154,7 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     }
   }
 
-  async function set(sid: unknown, session: unknown): Promise<SessionData> {
+  async function set(sid: unknown, session: unknown, deadline: Deadline): Promise<SessionData> {
     const id = checkSessionId(sid);
     const input = checkSession(session);
     const ctx = await context();
@@ -157,13 +166,13 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const known = ctx.known.get(id);
     const fresh = known ? null : ctx.layout.insert(id, { ...fields, Created: now });
     try {
-      await ordered(ctx, id, async () => {
-        if (fresh && (await insertNew(ctx, fresh))) return;
+      await ordered(ctx, id, deadline, async () => {
+        if (fresh && (await insertNew(ctx, fresh, deadline))) return;
         // What this process knows the document holds is not sent again: every set is a hot path.
         const update = ctx.layout.write(id, fields, known?.expires === false ? {} : unset);
         // Created: kept from the first write; older documents get theirs now.
         if (!known?.created) update.$min = { Created: now };
-        await upsert(ctx, id, update);
+        await upsert(ctx, id, update, deadline);
       });
     } catch (err) {
       throw explainWriteFailure(err, data.Data);
@@ -185,7 +194,7 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
    * well past the time the write can take: FerretDB v1 serves only `{ _id }` from its
    * storage, and reads the whole collection for any other filter.
    */
-  async function touch(sid: unknown, session?: unknown): Promise<void> {
+  async function touch(sid: unknown, session: unknown, deadline: Deadline): Promise<void> {
     const id = checkSessionId(sid);
     const ctx = await context();
     const now = Date.now();
@@ -206,10 +215,10 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const known = ctx.known.get(id);
     const surelyLive = known !== undefined && known.deadline - now > Math.max(ctx.settings.operationTimeoutMs, MIN_MARGIN_MS);
     const live = surelyLive ? {} : { ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now) };
-    await ordered(ctx, id, () =>
+    await ordered(ctx, id, deadline, () =>
       ctx.layout.lookup(
         id,
-        (key) => ctx.sessions.updateOne({ ...key, ...live }, update),
+        (key) => ctx.sessions.updateOne({ ...key, ...live }, update, deadline.writeOptions()),
         (result) => result.matchedCount === 0,
       ),
     );
@@ -221,44 +230,44 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     ctx.throttle.remember(id, now);
   }
 
-  async function destroy(sid: unknown): Promise<number | undefined> {
+  async function destroy(sid: unknown, deadline: Deadline): Promise<number | undefined> {
     const id = checkSessionId(sid);
     const ctx = await context();
     refreshes?.cancel(id);
     ctx.throttle.forget(id);
     ctx.known.forget(id);
-    if (ctx.settings.deleteFlags) return ordered(ctx, id, () => flagOne(ctx, id));
-    await ordered(ctx, id, () =>
+    if (ctx.settings.deleteFlags) return ordered(ctx, id, deadline, () => flagOne(ctx, id, deadline));
+    await ordered(ctx, id, deadline, () =>
       ctx.layout.lookup(
         id,
-        (key) => ctx.sessions.deleteMany(key),
+        (key) => ctx.sessions.deleteMany(key, deadline.writeOptions()),
         (result) => result.deletedCount === 0,
       ),
     );
     return undefined;
   }
 
-  async function flag(sid: unknown): Promise<number> {
+  async function flag(sid: unknown, deadline: Deadline): Promise<number> {
     const id = sid === null ? null : checkSessionId(sid);
     const ctx = await context();
-    if (id === null) return retryTransient(() => flagDeletion(ctx.sessions, null));
-    return ordered(ctx, id, () => flagOne(ctx, id));
+    if (id === null) return retryTransient(() => flagDeletion(ctx.sessions, null, deadline.writeOptions()), deadline);
+    return ordered(ctx, id, deadline, () => flagOne(ctx, id, deadline));
   }
 
   /** Flags one session, counting what matched as 1.x did; a miss under `_id` looks again under SessionID. */
-  async function flagOne(ctx: Context, id: string): Promise<number> {
+  async function flagOne(ctx: Context, id: string, deadline: Deadline): Promise<number> {
     const flagged = await ctx.layout.lookup(
       id,
-      (key) => ctx.sessions.updateMany(key, { $set: { Delete: true } }),
+      (key) => ctx.sessions.updateMany(key, { $set: { Delete: true } }, deadline.writeOptions()),
       (result) => result.matchedCount === 0,
     );
     return flagged.matchedCount;
   }
 
-  async function clear(): Promise<number | undefined> {
+  async function clear(deadline: Deadline): Promise<number | undefined> {
     const ctx = await context();
-    if (ctx.settings.deleteFlags) return retryTransient(() => flagDeletion(ctx.sessions, null));
-    await retryTransient(() => ctx.sessions.deleteMany({}));
+    if (ctx.settings.deleteFlags) return retryTransient(() => flagDeletion(ctx.sessions, null, deadline.writeOptions()), deadline);
+    await retryTransient(() => ctx.sessions.deleteMany({}, deadline.writeOptions()), deadline);
     return undefined;
   }
 
@@ -273,9 +282,9 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     return docs.map((doc) => ({ ...toSession(ctx, doc), id: doc.SessionID }));
   }
 
-  async function removeFlagged(): Promise<number> {
+  async function removeFlagged(deadline: Deadline): Promise<number> {
     const ctx = await context();
-    return retryTransient(() => cleanup(ctx.sessions));
+    return retryTransient(() => cleanup(ctx.sessions, deadline.writeOptions()), deadline);
   }
 
   return { get, set, touch, destroy, clear, length, all, flag, removeFlagged, stop: () => refreshes?.stop() };

@@ -1,4 +1,5 @@
 import type { Collection, Filter, UpdateFilter } from 'mongodb';
+import type { Deadline } from './deadline';
 import type { SessionDocument } from './document';
 
 /**
@@ -49,15 +50,21 @@ export async function upsertRenames(
   sessions: Collection<SessionDocument>,
   key: Filter<SessionDocument>,
   update: UpdateFilter<SessionDocument>,
+  deadline: Deadline,
 ): Promise<void> {
   const data = (update.$set as { Data?: unknown } | undefined)?.Data;
-  const after = await sessions.findOneAndUpdate(key, update, { upsert: true, returnDocument: 'after', includeResultMetadata: false });
+  const after = await sessions.findOneAndUpdate(key, update, {
+    upsert: true,
+    returnDocument: 'after',
+    includeResultMetadata: false,
+    ...deadline.writeOptions(),
+  });
   if (after === null || sameNames(after.Data, data)) return;
   await sessions.bulkWrite(
     [
       { updateOne: { filter: key, update: { $set: { Data: { ...(data as object), [REWRITE_MARK]: true } } } } },
       { updateOne: { filter: key, update: { $set: { Data: data } } } },
     ],
-    { ordered: true },
+    { ordered: true, ...deadline.writeOptions() },
   );
 }
