@@ -1,6 +1,6 @@
 import createDebug from 'debug';
 import type { SessionData } from 'express-session';
-import type { UpdateFilter } from 'mongodb';
+import type { DeleteResult, Filter, UpdateFilter, UpdateResult } from 'mongodb';
 import type createStoreTypes from '../types';
 import { explainWriteFailure } from './bson-limits';
 import { readCookie, storedCookie } from './cookie';
@@ -11,6 +11,7 @@ import { idleRefreshes, type IdleRefreshes } from './idle-refresh';
 import { sessionDataOf, storedData } from './key-filter';
 import { upsertRenames, withoutMark } from './renamed-set';
 import { retryTransient } from './retry';
+import { after } from './write-fence';
 import { checkSessionId } from './session-id';
 import type { Context } from './setup';
 
@@ -58,6 +59,25 @@ function ordered<T>(ctx: Context, id: string, deadline: Deadline, send: () => Pr
 }
 
 /** Each takes its caller's arguments, then the call's deadline (see deadline.ts). */
+/**
+ * A write of one session under the write fence (see write-fence): refused by a later stamp
+ * while its caller still waits, it goes once more against exactly the document it found.
+ * `send` writes `written` as the session's stamp where it stamps at all.
+ */
+async function fenced<R>(
+  ctx: Context,
+  key: Filter<SessionDocument>,
+  stamp: Date,
+  deadline: Deadline,
+  send: (filter: Filter<SessionDocument>, written: Date) => Promise<R>,
+  missed: (result: R) => boolean,
+): Promise<R> {
+  const result = await send(ctx.fence.guard(key, stamp), stamp);
+  if (!missed(result)) return result;
+  const found = await ctx.fence.refusal(key, stamp, deadline);
+  return found ? send({ ...key, Written: found }, after(found, stamp)) : result;
+}
+
 export interface Operations {
   get(sid: unknown): Promise<SessionData | null>;
   set(sid: unknown, session: unknown, deadline: Deadline): Promise<SessionData>;
@@ -138,19 +158,41 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     }
   }
 
+  /** Upserts `update` (stamped `Written`) under the write fence. */
   async function upsert(ctx: Context, id: string, update: UpdateFilter<SessionDocument>, deadline: Deadline): Promise<void> {
-    const send = (): Promise<unknown> =>
+    const fields = update.$set as Partial<SessionDocument>;
+    const stamp = fields.Written!;
+    const send = (filter: Filter<SessionDocument>, own = filter): Promise<unknown> =>
       ctx.limits.skipsRenames
-        ? upsertRenames(ctx.sessions, ctx.layout.key(id), update, deadline)
-        : ctx.sessions.updateOne(ctx.layout.key(id), update, { upsert: true, ...deadline.writeOptions() });
+        ? upsertRenames(ctx.sessions, filter, update, deadline, own)
+        : ctx.sessions.updateOne(filter, update, { upsert: true, ...deadline.writeOptions() });
+    const key = ctx.layout.key(id);
     try {
-      await send();
+      await send(ctx.fence.guard(key, stamp));
     } catch (err) {
+      if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
+      // Refused by a later stamp, the upsert tried to insert: once more against that document.
+      const found = await ctx.fence.refusal(key, stamp, deadline);
+      if (found) return overtake(key, found, fields, send);
       // Two racing upserts of a new session: the loser retries and finds the winner's document.
       // A duplicate SessionID under the `_id` key: a 1.x document exists, now found by SessionID.
-      if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
       await ctx.layout.adoptDuplicate(err, ctx.sessions, id);
-      await send();
+      await send(ctx.fence.guard(ctx.layout.key(id), stamp));
+    }
+  }
+
+  /** The second try of a refused upsert; refused again, a newer write came in between and stands. */
+  async function overtake(
+    key: Filter<SessionDocument>,
+    found: Date,
+    fields: Partial<SessionDocument>,
+    send: (filter: Filter<SessionDocument>, own: Filter<SessionDocument>) => Promise<unknown>,
+  ): Promise<void> {
+    fields.Written = after(found, fields.Written!);
+    try {
+      await send({ ...key, Written: found }, { ...key, Written: fields.Written });
+    } catch (err) {
+      if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
     }
   }
 
@@ -161,7 +203,7 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const data = stored(ctx, input);
     const now = new Date();
     const { set: clocks, unset } = ctx.expiry.stamp(input.cookie, now);
-    const fields: Partial<SessionDocument> = { ...data, ...clocks };
+    const fields: Partial<SessionDocument> = { ...data, ...clocks, Written: now };
     refreshes?.cancel(id);
     const known = ctx.known.get(id);
     const fresh = known ? null : ctx.layout.insert(id, { ...fields, Created: now });
@@ -205,7 +247,8 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const { set: clocks, unset } = ctx.expiry.stamp(cookie, ctx.settings.timeToLive > 0 ? new Date(now) : null);
     // Nothing renews: a cookie that ends with the browser session, and no idle clock.
     if (clocks.Expires === undefined && clocks.LastAccessed === undefined) return;
-    const fields: Record<string, unknown> = { ...clocks };
+    const stamp = new Date(now);
+    const fields: Record<string, unknown> = { ...clocks, Written: stamp };
     const update: UpdateFilter<SessionDocument> = { $set: fields };
     // Without a cookie to store, touch only restarts the idle clock.
     if (cookie !== undefined) {
@@ -215,11 +258,23 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const known = ctx.known.get(id);
     const surelyLive = known !== undefined && known.deadline - now > Math.max(ctx.settings.operationTimeoutMs, MIN_MARGIN_MS);
     const live = surelyLive ? {} : { ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now) };
+    const missed = (result: UpdateResult): boolean => result.matchedCount === 0;
     await ordered(ctx, id, deadline, () =>
       ctx.layout.lookup(
         id,
-        (key) => ctx.sessions.updateOne({ ...key, ...live }, update, deadline.writeOptions()),
-        (result) => result.matchedCount === 0,
+        (key) =>
+          fenced(
+            ctx,
+            key,
+            stamp,
+            deadline,
+            (filter, written) => {
+              fields.Written = written;
+              return ctx.sessions.updateOne({ ...filter, ...live }, update, deadline.writeOptions());
+            },
+            missed,
+          ),
+        missed,
       ),
     );
     if (known) {
@@ -233,15 +288,17 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
   async function destroy(sid: unknown, deadline: Deadline): Promise<number | undefined> {
     const id = checkSessionId(sid);
     const ctx = await context();
+    const stamp = new Date();
     refreshes?.cancel(id);
     ctx.throttle.forget(id);
     ctx.known.forget(id);
-    if (ctx.settings.deleteFlags) return ordered(ctx, id, deadline, () => flagOne(ctx, id, deadline));
+    if (ctx.settings.deleteFlags) return ordered(ctx, id, deadline, () => flagOne(ctx, id, deadline, stamp));
+    const missed = (result: DeleteResult): boolean => result.deletedCount === 0;
     await ordered(ctx, id, deadline, () =>
       ctx.layout.lookup(
         id,
-        (key) => ctx.sessions.deleteMany(key, deadline.writeOptions()),
-        (result) => result.deletedCount === 0,
+        (key) => fenced(ctx, key, stamp, deadline, (filter) => ctx.sessions.deleteMany(filter, deadline.writeOptions()), missed),
+        missed,
       ),
     );
     return undefined;
@@ -251,16 +308,15 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const id = sid === null ? null : checkSessionId(sid);
     const ctx = await context();
     if (id === null) return retryTransient(() => flagDeletion(ctx.sessions, null, deadline.writeOptions()), deadline);
-    return ordered(ctx, id, deadline, () => flagOne(ctx, id, deadline));
+    return ordered(ctx, id, deadline, () => flagOne(ctx, id, deadline, new Date()));
   }
 
   /** Flags one session, counting what matched as 1.x did; a miss under `_id` looks again under SessionID. */
-  async function flagOne(ctx: Context, id: string, deadline: Deadline): Promise<number> {
-    const flagged = await ctx.layout.lookup(
-      id,
-      (key) => ctx.sessions.updateMany(key, { $set: { Delete: true } }, deadline.writeOptions()),
-      (result) => result.matchedCount === 0,
-    );
+  async function flagOne(ctx: Context, id: string, deadline: Deadline, stamp: Date): Promise<number> {
+    const missed = (result: UpdateResult): boolean => result.matchedCount === 0;
+    const flag = (filter: Filter<SessionDocument>): Promise<UpdateResult> =>
+      ctx.sessions.updateMany(filter, { $set: { Delete: true } }, deadline.writeOptions());
+    const flagged = await ctx.layout.lookup(id, (key) => fenced(ctx, key, stamp, deadline, flag, missed), missed);
     return flagged.matchedCount;
   }
 

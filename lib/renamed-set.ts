@@ -45,12 +45,16 @@ export function withoutMark(data: unknown): void {
   if (isPlain(data) && Object.hasOwn(data, REWRITE_MARK)) delete data[REWRITE_MARK];
 }
 
-/** An upsert of `update` (which sets `Data`) that makes sure a rename lands on such a server. */
+/**
+ * An upsert of `update` (which sets `Data`) under `key` that makes sure a rename lands on such
+ * a server; the rewrite goes to `own`, the document as this write left it.
+ */
 export async function upsertRenames(
   sessions: Collection<SessionDocument>,
   key: Filter<SessionDocument>,
   update: UpdateFilter<SessionDocument>,
   deadline: Deadline,
+  own: Filter<SessionDocument> = key,
 ): Promise<void> {
   const data = (update.$set as { Data?: unknown } | undefined)?.Data;
   const after = await sessions.findOneAndUpdate(key, update, {
@@ -62,8 +66,8 @@ export async function upsertRenames(
   if (after === null || sameNames(after.Data, data)) return;
   await sessions.bulkWrite(
     [
-      { updateOne: { filter: key, update: { $set: { Data: { ...(data as object), [REWRITE_MARK]: true } } } } },
-      { updateOne: { filter: key, update: { $set: { Data: data } } } },
+      { updateOne: { filter: own, update: { $set: { Data: { ...(data as object), [REWRITE_MARK]: true } } } } },
+      { updateOne: { filter: own, update: { $set: { Data: data } } } },
     ],
     { ordered: true, ...deadline.writeOptions() },
   );

@@ -4,7 +4,7 @@ import sinon from 'sinon';
 import { FaultServer } from '../support/fault-server';
 import { holdFirstCall } from '../support/held-call';
 import { freshDb, isFerretDB, serverUri, skipBecause } from '../support/server';
-import { openStore, sessionWith, sleep } from '../support/store';
+import { openStore, sessionWith, sleep, type SessionStore } from '../support/store';
 
 /*
  * Issue 11, outcome 5: a write whose caller was told StoreTimeoutError must not land later
@@ -142,5 +142,87 @@ describe('a write waiting for a free connection when its caller timed out (the t
 
   it('without it, is sent once the connection frees up, as the README says', async () => {
     expect(await waitingWrite('no-queue-limit', {}, 'StoreTimeoutError'), 'the waiting write').to.equal(2);
+  });
+});
+
+describe('a late write from another process, with FenceLateWrites (issue 11)', () => {
+  afterEach(() => sinon.restore());
+
+  /** Two stores on one collection through clients of their own: two processes. */
+  async function twoProcesses(
+    fence: boolean,
+  ): Promise<{ late: SessionStore; other: SessionStore; raw: Collection; close(): Promise<void> }> {
+    const db = freshDb();
+    const clients = [new MongoClient(serverUri(), { maxPoolSize: 5 }), new MongoClient(serverUri(), { maxPoolSize: 5 })];
+    const [late, other] = await Promise.all(
+      clients.map((client, i) =>
+        openStore(client.db(db.databaseName), { FenceLateWrites: fence, OperationTimeoutMS: i === 0 ? 300 : 5_000 }),
+      ),
+    );
+    return {
+      late: late!,
+      other: other!,
+      raw: db.collection('Sessions'),
+      close: async () => void (await Promise.all(clients.map((c) => c.close()))),
+    };
+  }
+
+  const stored = async (raw: Collection, sid: string): Promise<{ n: number } | undefined> =>
+    ((await raw.findOne({ _id: sid as never }))?.Data as { n: number } | undefined) ?? undefined;
+
+  for (const fence of [true, false]) {
+    it(`a set that reaches the server after another process's newer set ${fence ? 'changes nothing' : 'lands over it (FenceLateWrites off)'}`, async () => {
+      const { late, other, raw, close } = await twoProcesses(fence);
+      try {
+        await late.set('s', sessionWith({ n: 1 }));
+        holdFirstCall(UPDATE_METHOD(), 1_000); // sent, but not yet applied: as on a stalled server
+        expect(await outcome(late.set('s', sessionWith({ n: 2 })))).to.equal('StoreTimeoutError');
+        await sleep(100);
+        await other.set('s', sessionWith({ n: 3 })); // acknowledged
+        await sleep(1_000); // n: 2 reaches the server now
+        expect((await stored(raw, 's'))?.n).to.equal(fence ? 3 : 2);
+      } finally {
+        await close();
+      }
+    });
+  }
+
+  it('a destroy that reaches the server after another process saved the session again removes nothing', async () => {
+    const { late, other, raw, close } = await twoProcesses(true);
+    try {
+      await late.set('s', sessionWith({ n: 1 }));
+      holdFirstCall('deleteMany', 1_000);
+      expect(await outcome(late.destroy('s'))).to.equal('StoreTimeoutError');
+      await sleep(100);
+      await other.set('s', sessionWith({ n: 3 }));
+      await sleep(1_000);
+      expect((await stored(raw, 's'))?.n).to.equal(3);
+    } finally {
+      await close();
+    }
+  });
+
+  it('a write refused by a later stamp while its caller waits (a clock ahead elsewhere) still lands: set, touch, destroy', async () => {
+    const { late, raw, close } = await twoProcesses(true);
+    try {
+      const ahead = new Date(Date.now() + 60_000); // another process, its clock a minute fast
+      await late.set('s', sessionWith({ n: 1 }));
+      await raw.updateOne({ _id: 's' as never }, { $set: { Written: ahead } });
+      await late.set('s', sessionWith({ n: 2 }));
+      const afterSet = await raw.findOne({ _id: 's' as never });
+      expect((afterSet?.Data as { n: number }).n).to.equal(2);
+      expect((afterSet?.Written as Date).getTime()).to.equal(ahead.getTime() + 1);
+
+      const expires = new Date(Date.now() + 3_600_000);
+      await raw.updateOne({ _id: 's' as never }, { $set: { Written: new Date(ahead.getTime() + 10) } });
+      await late.touch('s', { ...sessionWith({ n: 2 }), cookie: { originalMaxAge: 3_600_000, expires, path: '/' } } as never);
+      expect(((await raw.findOne({ _id: 's' as never }))?.Expires as Date).getTime()).to.equal(expires.getTime());
+
+      await raw.updateOne({ _id: 's' as never }, { $set: { Written: new Date(ahead.getTime() + 20) } });
+      await late.destroy('s');
+      expect(await raw.countDocuments({ _id: 's' as never })).to.equal(0);
+    } finally {
+      await close();
+    }
   });
 });
