@@ -58,7 +58,6 @@ function ordered<T>(ctx: Context, id: string, deadline: Deadline, send: () => Pr
   });
 }
 
-/** Each takes its caller's arguments, then the call's deadline (see deadline.ts). */
 /**
  * A write of one session under the write fence (see write-fence): refused by a later stamp
  * while its caller still waits, it goes once more against exactly the document it found.
@@ -78,6 +77,7 @@ async function fenced<R>(
   return found ? send({ ...key, Written: found }, after(found, stamp)) : result;
 }
 
+/** Each takes its caller's arguments, then the call's deadline (see deadline.ts). */
 export interface Operations {
   get(sid: unknown): Promise<SessionData | null>;
   set(sid: unknown, session: unknown, deadline: Deadline): Promise<SessionData>;
