@@ -1,15 +1,17 @@
 import createDebug from 'debug';
 import type { SessionData } from 'express-session';
-import type { UpdateFilter } from 'mongodb';
+import type { DeleteResult, Filter, UpdateFilter, UpdateResult } from 'mongodb';
 import type createStoreTypes from '../types';
 import { explainWriteFailure } from './bson-limits';
 import { readCookie, storedCookie } from './cookie';
+import { NO_DEADLINE, type Deadline } from './deadline';
 import { cleanup, flagDeletion, isFlagged, NOT_FLAGGED } from './delete-flags';
 import { serverErrorCode, type SessionDocument } from './document';
 import { idleRefreshes, type IdleRefreshes } from './idle-refresh';
 import { sessionDataOf, storedData } from './key-filter';
 import { upsertRenames, withoutMark } from './renamed-set';
 import { retryTransient } from './retry';
+import { after } from './write-fence';
 import { checkSessionId } from './session-id';
 import type { Context } from './setup';
 import { userFields } from './user-sessions';
@@ -46,22 +48,48 @@ function stored(ctx: Context, session: SessionData): { Data: unknown; FilterVers
   return storedData({ ...session, cookie: storedCookie(session.cookie) }, ctx.settings.filter, ctx.limits);
 }
 
-/** An ordered write of one session, retried over passing refusals. */
-function ordered<T>(ctx: Context, id: string, send: () => Promise<T>): Promise<T> {
-  return ctx.inOrder(id, () => retryTransient(send));
+/**
+ * An ordered write of one session, retried over passing refusals; dropped, not sent, when its
+ * caller was told it timed out while it waited for the writes before it.
+ */
+function ordered<T>(ctx: Context, id: string, deadline: Deadline, send: () => Promise<T>): Promise<T> {
+  return ctx.inOrder(id, () => {
+    deadline.check();
+    return retryTransient(send, deadline);
+  });
 }
 
+/**
+ * A write of one session under the write fence (see write-fence): refused by a later stamp
+ * while its caller still waits, it goes once more against exactly the document it found.
+ * `send` writes `written` as the session's stamp where it stamps at all.
+ */
+async function fenced<R>(
+  ctx: Context,
+  key: Filter<SessionDocument>,
+  stamp: Date,
+  deadline: Deadline,
+  send: (filter: Filter<SessionDocument>, written: Date) => Promise<R>,
+  missed: (result: R) => boolean,
+): Promise<R> {
+  const result = await send(ctx.fence.guard(key, stamp), stamp);
+  if (!missed(result)) return result;
+  const found = await ctx.fence.refusal(key, stamp, deadline);
+  return found ? send({ ...key, Written: found }, after(found, stamp)) : result;
+}
+
+/** Each takes its caller's arguments, then the call's deadline (see deadline.ts). */
 export interface Operations {
   get(sid: unknown): Promise<SessionData | null>;
-  set(sid: unknown, session: unknown): Promise<SessionData>;
-  touch(sid: unknown, session?: unknown): Promise<void>;
+  set(sid: unknown, session: unknown, deadline: Deadline): Promise<SessionData>;
+  touch(sid: unknown, session: unknown, deadline: Deadline): Promise<void>;
   /** With DeleteFlags, the number flagged, as 1.x called back. */
-  destroy(sid: unknown): Promise<number | undefined>;
-  clear(): Promise<number | undefined>;
+  destroy(sid: unknown, deadline: Deadline): Promise<number | undefined>;
+  clear(deadline: Deadline): Promise<number | undefined>;
   length(): Promise<number>;
   all(): Promise<ListedSession[]>;
-  flag(sid: unknown): Promise<number>;
-  removeFlagged(): Promise<number>;
+  flag(sid: unknown, deadline: Deadline): Promise<number>;
+  removeFlagged(deadline: Deadline): Promise<number>;
   /** Drops the refreshes not sent yet. */
   stop(): void;
 }
@@ -70,7 +98,8 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
   let refreshes: IdleRefreshes | undefined;
   const refreshesOf = (ctx: Context): IdleRefreshes =>
     (refreshes ??= idleRefreshes(ctx.settings.timeToLive, (id, at) =>
-      ordered(ctx, id, () =>
+      // No caller waits for it, and a late $max cannot move the clock back.
+      ordered(ctx, id, NO_DEADLINE, () =>
         // Exactly the key, which FerretDB can push down: sent well before the session's
         // deadline, for a session read live, and $max never moves the clock back.
         ctx.sessions.updateOne(ctx.layout.key(id), { $max: { LastAccessed: new Date(at) } }),
@@ -120,9 +149,9 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
   }
 
   /** Inserts a session believed new; false when it exists after all. */
-  async function insertNew(ctx: Context, doc: SessionDocument): Promise<boolean> {
+  async function insertNew(ctx: Context, doc: SessionDocument, deadline: Deadline): Promise<boolean> {
     try {
-      await ctx.sessions.insertOne(doc);
+      await ctx.sessions.insertOne(doc, deadline.writeOptions());
       return true;
     } catch (err) {
       if (serverErrorCode(err) === DUPLICATE_KEY) return false;
@@ -130,24 +159,60 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     }
   }
 
-  /** Writes `update` into the session's document, made anew unless `create` is false; false when there was none. */
-  async function upsert(ctx: Context, id: string, update: UpdateFilter<SessionDocument>, create: boolean): Promise<boolean> {
-    const send = (): Promise<boolean> =>
+  /**
+   * Upserts `update` (stamped `Written`) under the write fence; with `create` false, updates
+   * only, and resolves false when there is no document to write.
+   */
+  async function upsert(
+    ctx: Context,
+    id: string,
+    update: UpdateFilter<SessionDocument>,
+    deadline: Deadline,
+    create: boolean,
+  ): Promise<boolean> {
+    const fields = update.$set as Partial<SessionDocument>;
+    const stamp = fields.Written!;
+    const send = (filter: Filter<SessionDocument>, own = filter): Promise<boolean> =>
       ctx.limits.skipsRenames
-        ? upsertRenames(ctx.sessions, ctx.layout.key(id), update, create)
-        : ctx.sessions.updateOne(ctx.layout.key(id), update, { upsert: create }).then((r) => r.matchedCount + r.upsertedCount > 0);
+        ? upsertRenames(ctx.sessions, filter, update, deadline, own, create)
+        : ctx.sessions
+            .updateOne(filter, update, { upsert: create, ...deadline.writeOptions() })
+            .then((result) => result.matchedCount + result.upsertedCount > 0);
+    const key = ctx.layout.key(id);
     try {
-      return await send();
+      if (await send(ctx.fence.guard(key, stamp))) return true;
+      // Not created, and nothing matched: a later stamp refused it, or the document is gone.
+      const found = await ctx.fence.refusal(key, stamp, deadline);
+      return found ? overtake(key, found, fields, send) : false;
     } catch (err) {
+      if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
+      // Refused by a later stamp, the upsert tried to insert: once more against that document.
+      const found = await ctx.fence.refusal(key, stamp, deadline);
+      if (found) return overtake(key, found, fields, send);
       // Two racing upserts of a new session: the loser retries and finds the winner's document.
       // A duplicate SessionID under the `_id` key: a 1.x document exists, now found by SessionID.
-      if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
       await ctx.layout.adoptDuplicate(err, ctx.sessions, id);
-      return send();
+      return send(ctx.fence.guard(ctx.layout.key(id), stamp));
     }
   }
 
-  async function set(sid: unknown, session: unknown): Promise<SessionData> {
+  /** The second try of a refused upsert; refused again, a newer write came in between and stands. */
+  async function overtake(
+    key: Filter<SessionDocument>,
+    found: Date,
+    fields: Partial<SessionDocument>,
+    send: (filter: Filter<SessionDocument>, own: Filter<SessionDocument>) => Promise<boolean>,
+  ): Promise<boolean> {
+    fields.Written = after(found, fields.Written!);
+    try {
+      return await send({ ...key, Written: found }, { ...key, Written: fields.Written });
+    } catch (err) {
+      if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
+      return true;
+    }
+  }
+
+  async function set(sid: unknown, session: unknown, deadline: Deadline): Promise<SessionData> {
     const id = checkSessionId(sid);
     const input = checkSession(session);
     const ctx = await context();
@@ -156,7 +221,7 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const { set: clocks, unset } = ctx.expiry.stamp(input.cookie, now);
     // The user (UserKey) rides in the same write: no round trip of its own.
     const user = userFields(ctx.settings.userKey, input);
-    const fields: Partial<SessionDocument> = { ...data, ...clocks, ...user.set };
+    const fields: Partial<SessionDocument> = { ...data, ...clocks, ...user.set, Written: now };
     refreshes?.cancel(id);
     const known = ctx.known.get(id);
     const fresh = known ? null : ctx.layout.insert(id, { ...fields, Created: now });
@@ -165,13 +230,13 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const create = !(known && ctx.settings.userKey);
     let written = true;
     try {
-      await ordered(ctx, id, async () => {
-        if (fresh && (await insertNew(ctx, fresh))) return;
+      await ordered(ctx, id, deadline, async () => {
+        if (fresh && (await insertNew(ctx, fresh, deadline))) return;
         // What this process knows the document holds is not sent again: every set is a hot path.
         const update = ctx.layout.write(id, fields, { ...(known?.expires === false ? {} : unset), ...user.unset });
         // Created: kept from the first write; older documents get theirs now.
         if (!known?.created) update.$min = { Created: now };
-        written = await upsert(ctx, id, update, create);
+        written = await upsert(ctx, id, update, deadline, create);
       });
     } catch (err) {
       throw explainWriteFailure(err, data.Data);
@@ -197,7 +262,7 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
    * well past the time the write can take: FerretDB v1 serves only `{ _id }` from its
    * storage, and reads the whole collection for any other filter.
    */
-  async function touch(sid: unknown, session?: unknown): Promise<void> {
+  async function touch(sid: unknown, session: unknown, deadline: Deadline): Promise<void> {
     const id = checkSessionId(sid);
     const ctx = await context();
     const now = Date.now();
@@ -208,7 +273,8 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const { set: clocks, unset } = ctx.expiry.stamp(cookie, ctx.settings.timeToLive > 0 ? new Date(now) : null);
     // Nothing renews: a cookie that ends with the browser session, and no idle clock.
     if (clocks.Expires === undefined && clocks.LastAccessed === undefined) return;
-    const fields: Record<string, unknown> = { ...clocks };
+    const stamp = new Date(now);
+    const fields: Record<string, unknown> = { ...clocks, Written: stamp };
     const update: UpdateFilter<SessionDocument> = { $set: fields };
     // Without a cookie to store, touch only restarts the idle clock.
     if (cookie !== undefined) {
@@ -218,11 +284,23 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const known = ctx.known.get(id);
     const surelyLive = known !== undefined && known.deadline - now > Math.max(ctx.settings.operationTimeoutMs, MIN_MARGIN_MS);
     const live = surelyLive ? {} : { ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now) };
-    await ordered(ctx, id, () =>
+    const missed = (result: UpdateResult): boolean => result.matchedCount === 0;
+    await ordered(ctx, id, deadline, () =>
       ctx.layout.lookup(
         id,
-        (key) => ctx.sessions.updateOne({ ...key, ...live }, update),
-        (result) => result.matchedCount === 0,
+        (key) =>
+          fenced(
+            ctx,
+            key,
+            stamp,
+            deadline,
+            (filter, written) => {
+              fields.Written = written;
+              return ctx.sessions.updateOne({ ...filter, ...live }, update, deadline.writeOptions());
+            },
+            missed,
+          ),
+        missed,
       ),
     );
     if (known) {
@@ -233,44 +311,45 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     ctx.throttle.remember(id, now);
   }
 
-  async function destroy(sid: unknown): Promise<number | undefined> {
+  async function destroy(sid: unknown, deadline: Deadline): Promise<number | undefined> {
     const id = checkSessionId(sid);
     const ctx = await context();
+    const stamp = new Date();
     refreshes?.cancel(id);
     ctx.throttle.forget(id);
     ctx.known.forget(id);
-    if (ctx.settings.deleteFlags) return ordered(ctx, id, () => flagOne(ctx, id));
-    await ordered(ctx, id, () =>
+    if (ctx.settings.deleteFlags) return ordered(ctx, id, deadline, () => flagOne(ctx, id, deadline, stamp));
+    const missed = (result: DeleteResult): boolean => result.deletedCount === 0;
+    await ordered(ctx, id, deadline, () =>
       ctx.layout.lookup(
         id,
-        (key) => ctx.sessions.deleteMany(key),
-        (result) => result.deletedCount === 0,
+        (key) => fenced(ctx, key, stamp, deadline, (filter) => ctx.sessions.deleteMany(filter, deadline.writeOptions()), missed),
+        missed,
       ),
     );
     return undefined;
   }
 
-  async function flag(sid: unknown): Promise<number> {
+  async function flag(sid: unknown, deadline: Deadline): Promise<number> {
     const id = sid === null ? null : checkSessionId(sid);
     const ctx = await context();
-    if (id === null) return retryTransient(() => flagDeletion(ctx.sessions, null));
-    return ordered(ctx, id, () => flagOne(ctx, id));
+    if (id === null) return retryTransient(() => flagDeletion(ctx.sessions, null, deadline.writeOptions()), deadline);
+    return ordered(ctx, id, deadline, () => flagOne(ctx, id, deadline, new Date()));
   }
 
   /** Flags one session, counting what matched as 1.x did; a miss under `_id` looks again under SessionID. */
-  async function flagOne(ctx: Context, id: string): Promise<number> {
-    const flagged = await ctx.layout.lookup(
-      id,
-      (key) => ctx.sessions.updateMany(key, { $set: { Delete: true } }),
-      (result) => result.matchedCount === 0,
-    );
+  async function flagOne(ctx: Context, id: string, deadline: Deadline, stamp: Date): Promise<number> {
+    const missed = (result: UpdateResult): boolean => result.matchedCount === 0;
+    const flag = (filter: Filter<SessionDocument>): Promise<UpdateResult> =>
+      ctx.sessions.updateMany(filter, { $set: { Delete: true } }, deadline.writeOptions());
+    const flagged = await ctx.layout.lookup(id, (key) => fenced(ctx, key, stamp, deadline, flag, missed), missed);
     return flagged.matchedCount;
   }
 
-  async function clear(): Promise<number | undefined> {
+  async function clear(deadline: Deadline): Promise<number | undefined> {
     const ctx = await context();
-    if (ctx.settings.deleteFlags) return retryTransient(() => flagDeletion(ctx.sessions, null));
-    await retryTransient(() => ctx.sessions.deleteMany({}));
+    if (ctx.settings.deleteFlags) return retryTransient(() => flagDeletion(ctx.sessions, null, deadline.writeOptions()), deadline);
+    await retryTransient(() => ctx.sessions.deleteMany({}, deadline.writeOptions()), deadline);
     return undefined;
   }
 
@@ -285,9 +364,9 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     return docs.map((doc) => ({ ...toSession(ctx, doc), id: doc.SessionID }));
   }
 
-  async function removeFlagged(): Promise<number> {
+  async function removeFlagged(deadline: Deadline): Promise<number> {
     const ctx = await context();
-    return retryTransient(() => cleanup(ctx.sessions));
+    return retryTransient(() => cleanup(ctx.sessions, deadline.writeOptions()), deadline);
   }
 
   return { get, set, touch, destroy, clear, length, all, flag, removeFlagged, stop: () => refreshes?.stop() };

@@ -1,4 +1,5 @@
 import type { Collection, Filter, UpdateFilter } from 'mongodb';
+import type { Deadline } from './deadline';
 import type { SessionDocument } from './document';
 
 /**
@@ -45,25 +46,33 @@ export function withoutMark(data: unknown): void {
 }
 
 /**
- * An upsert of `update` (which sets `Data`) that makes sure a rename lands on such a server;
- * with `upsert` false, an update only. Resolves false when no document was there to write.
+ * An upsert of `update` (which sets `Data`) under `key` that makes sure a rename lands on such
+ * a server; the rewrite goes to `own`, the document as this write left it. With `upsert`
+ * false, an update only: resolves false when no document was there to write.
  */
 export async function upsertRenames(
   sessions: Collection<SessionDocument>,
   key: Filter<SessionDocument>,
   update: UpdateFilter<SessionDocument>,
+  deadline: Deadline,
+  own: Filter<SessionDocument> = key,
   upsert = true,
 ): Promise<boolean> {
   const data = (update.$set as { Data?: unknown } | undefined)?.Data;
-  const after = await sessions.findOneAndUpdate(key, update, { upsert, returnDocument: 'after', includeResultMetadata: false });
+  const after = await sessions.findOneAndUpdate(key, update, {
+    upsert,
+    returnDocument: 'after',
+    includeResultMetadata: false,
+    ...deadline.writeOptions(),
+  });
   if (after === null) return false;
   if (sameNames(after.Data, data)) return true;
   await sessions.bulkWrite(
     [
-      { updateOne: { filter: key, update: { $set: { Data: { ...(data as object), [REWRITE_MARK]: true } } } } },
-      { updateOne: { filter: key, update: { $set: { Data: data } } } },
+      { updateOne: { filter: own, update: { $set: { Data: { ...(data as object), [REWRITE_MARK]: true } } } } },
+      { updateOne: { filter: own, update: { $set: { Data: data } } } },
     ],
-    { ordered: true },
+    { ordered: true, ...deadline.writeOptions() },
   );
   return true;
 }

@@ -8,6 +8,7 @@ import type { Settings } from './options';
 import { detectServerLimits, READ_OPTIONS, type ServerLimits } from './bson-limits';
 import { touchThrottle, type TouchThrottle } from './touch-throttle';
 import { ensureUserIndex } from './user-sessions';
+import { writeFence, type WriteFence } from './write-fence';
 import { writeOrder, type WriteOrder } from './write-order';
 
 /** Makes the collection and the indexes the options ask for, and what the store's calls need. */
@@ -26,6 +27,8 @@ export interface Context {
   inOrder: WriteOrder;
   /** What this server cannot store that BSON can (Decimal128 on FerretDB v1). */
   limits: ServerLimits;
+  /** Late writes of any process land harmlessly. */
+  fence: WriteFence;
 }
 
 async function ensureCollection(db: Db, name: string): Promise<void> {
@@ -58,5 +61,7 @@ export async function prepare(db: Db, settings: Settings): Promise<Context> {
     known: knownSessions(),
     inOrder: writeOrder(),
     limits,
+    // Off by default on FerretDB v1, which reads its whole table for any filter but `{ _id }`.
+    fence: writeFence(settings.fenceLateWrites ?? !limits.skipsRenames, sessions),
   };
 }

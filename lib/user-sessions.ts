@@ -1,6 +1,7 @@
 import createDebug from 'debug';
 import type { Collection, Filter } from 'mongodb';
 import type createStoreTypes from '../types';
+import type { Deadline } from './deadline';
 import { NOT_FLAGGED } from './delete-flags';
 import { serverErrorCode, type SessionDocument } from './document';
 import { retryTransient } from './retry';
@@ -52,9 +53,10 @@ function dateOrNull(value: unknown): Date | null {
   return value instanceof Date ? value : null;
 }
 
+/** Each takes its caller's arguments, then the call's deadline (see deadline.ts). */
 export interface UserOperations {
-  list(userId: unknown): Promise<UserSession[]>;
-  flag(userId: unknown, exceptSid: unknown): Promise<number>;
+  list(userId: unknown, deadline: Deadline): Promise<UserSession[]>;
+  flag(userId: unknown, exceptSid: unknown, deadline: Deadline): Promise<number>;
 }
 
 export function userOperations(context: () => Promise<Context>): UserOperations {
@@ -71,13 +73,13 @@ export function userOperations(context: () => Promise<Context>): UserOperations 
   const ofUser = (ctx: Context, userId: StoredUser, now: number): Filter<SessionDocument> =>
     ({ User: userId, ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now) }) as Filter<SessionDocument>;
 
-  async function list(userId: unknown): Promise<UserSession[]> {
+  async function list(userId: unknown, deadline: Deadline): Promise<UserSession[]> {
     const user = checkUserId(userId, 'UserSessions');
     const ctx = await usersContext('UserSessions');
     const now = Date.now();
     // Never the session's contents: only what dates it (1.x and 2.0 cookies date it from Data).
     const projection = { SessionID: 1, Created: 1, LastAccessed: 1, Expires: 1, 'Data.cookie.expires': 1, 'Data.cookie._expires': 1 };
-    const docs = await retryTransient(() => ctx.sessions.find(ofUser(ctx, user, now), { projection }).toArray());
+    const docs = await retryTransient(() => ctx.sessions.find(ofUser(ctx, user, now), { projection }).toArray(), deadline);
     return docs
       .map((doc) => {
         const end = ctx.expiry.deadline(doc);
@@ -91,7 +93,7 @@ export function userOperations(context: () => Promise<Context>): UserOperations 
       .sort((a, b) => (a.created?.getTime() ?? 0) - (b.created?.getTime() ?? 0));
   }
 
-  async function flag(userId: unknown, exceptSid: unknown): Promise<number> {
+  async function flag(userId: unknown, exceptSid: unknown, deadline: Deadline): Promise<number> {
     const user = checkUserId(userId, 'FlagUserSessions');
     if (exceptSid !== null && typeof exceptSid !== 'string') {
       throw new TypeError(`FlagUserSessions: exceptSid must be a session ID (string) or null, got ${typeof exceptSid}`);
@@ -101,7 +103,9 @@ export function userOperations(context: () => Promise<Context>): UserOperations 
     const now = Date.now();
     // By SessionID, which documents of 1.x (ObjectId `_id`) and 2.x both hold.
     const filter = except === null ? ofUser(ctx, user, now) : { ...ofUser(ctx, user, now), SessionID: { $ne: except } };
-    const result = await retryTransient(() => ctx.sessions.updateMany(filter, { $set: { Delete: true, Revoked: new Date(now) } }));
+    // Not fenced (see write-fence): a revocation applies whatever a session's last write stamped.
+    const revoke = { $set: { Delete: true as const, Revoked: new Date(now) } };
+    const result = await retryTransient(() => ctx.sessions.updateMany(filter, revoke, deadline.writeOptions()), deadline);
     return result.matchedCount;
   }
 

@@ -270,10 +270,14 @@ describe('FlagUserSessions', () => {
   }
 
   it('with UserKey, a save never writes back a session this process read once it has left; without, it does (1.x)', async () => {
-    for (const UserKey of ['passport.user', undefined]) {
+    for (const [UserKey, FenceLateWrites] of [
+      ['passport.user', false],
+      ['passport.user', true],
+      [undefined, false],
+    ] as const) {
       const db = freshDb();
-      const holder = await openStore(db, { UserKey });
-      const other = await openStore(db, { UserKey });
+      const holder = await openStore(db, { UserKey, FenceLateWrites });
+      const other = await openStore(db, { UserKey, FenceLateWrites });
       for (const sid of ['renamed', 'same']) await holder.set(sid, ofUser('alice'));
       for (const sid of ['renamed', 'same']) expect(await holder.get(sid)).to.not.equal(null);
       // Gone while requests of `holder` held them: destroyed elsewhere, or revoked then expired.
@@ -282,11 +286,22 @@ describe('FlagUserSessions', () => {
       await holder.set('renamed', ofUser('alice', { n: 1 })); // on FerretDB, renamed-set's path
       await holder.set('same', ofUser('alice'));
       const left = (await db.collection('Sessions').find({}).toArray()).map((d) => d._id);
-      expect(left, `UserKey ${UserKey}`).to.deep.equal(UserKey ? [] : ['renamed', 'same']);
+      expect(left, `UserKey ${UserKey}, FenceLateWrites ${FenceLateWrites}`).to.deep.equal(UserKey ? [] : ['renamed', 'same']);
       // A session this process did not read (an ID express-session just made) is stored as ever.
       await holder.set('new', ofUser('alice'));
       expect(await holder.get('new')).to.not.equal(null);
     }
+  });
+
+  it('with UserKey and FenceLateWrites, a save refused by a later stamp (another clock ahead) still lands once', async () => {
+    const db = freshDb();
+    const store = await openStore(db, { UserKey: 'passport.user', FenceLateWrites: true });
+    await store.set('s', ofUser('alice'));
+    expect(await store.get('s')).to.not.equal(null);
+    await db.collection('Sessions').updateOne({ _id: 's' as never }, { $set: { Written: new Date(Date.now() + 60_000) } });
+    await store.set('s', ofUser('bob', { n: 2 }));
+    expect(await store.get('s')).to.deep.include({ n: 2, passport: { user: 'bob' } });
+    expect(await doc(db, 's')).to.deep.include({ User: 'bob' });
   });
 
   it('revoked documents leave by themselves: a TTL index on Revoked, or the sweeper', async function () {

@@ -12,6 +12,7 @@ const DEFAULTS: Settings = {
   touchInterval: 0,
   maxLifetime: 0,
   userKey: null,
+  fenceLateWrites: undefined,
 };
 
 describe('options', () => {
@@ -31,6 +32,7 @@ describe('options', () => {
         OperationTimeoutMS: 0,
         TouchInterval: 10,
         MaxLifetime: 3600,
+        FenceLateWrites: false,
         ConvertToUtf8: true,
         Other: 1,
       } as never),
@@ -44,6 +46,7 @@ describe('options', () => {
       touchInterval: 10,
       maxLifetime: 3600,
       userKey: null,
+      fenceLateWrites: false,
     });
   });
 
@@ -112,6 +115,7 @@ describe('options', () => {
     ['negative MaxLifetime', { MaxLifetime: -1 }, RangeError, /MaxLifetime/],
     ['fractional MaxLifetime', { MaxLifetime: 1.5 }, RangeError, /MaxLifetime/],
     ['string MaxLifetime', { MaxLifetime: '3600' }, TypeError, /MaxLifetime/],
+    ['truthy FenceLateWrites', { FenceLateWrites: 1 }, TypeError, /FenceLateWrites must be true or false/],
     ['CollectionName with $', { CollectionName: 'a$b' }, RangeError, /CollectionName/],
     ['system. CollectionName', { CollectionName: 'system.x' }, RangeError, /CollectionName/],
     ['number CollectionName', { CollectionName: 5 }, TypeError, /CollectionName/],
