@@ -6,6 +6,7 @@ import { explainWriteFailure } from './bson-limits';
 import { readCookie, storedCookie } from './cookie';
 import { cleanup, flagDeletion, isFlagged, NOT_FLAGGED } from './delete-flags';
 import { serverErrorCode, type SessionDocument } from './document';
+import { readableFields, writtenFields } from './encryption';
 import { idleRefreshes, type IdleRefreshes } from './idle-refresh';
 import { sessionDataOf, storedData } from './key-filter';
 import { upsertRenames, withoutMark } from './renamed-set';
@@ -40,9 +41,20 @@ function toSession(ctx: Context, doc: SessionDocument): SessionData {
   return data as SessionData;
 }
 
-/** `Data` as stored, the cookie in its JSON form, and `FilterVersion` saying how its names were written. */
-function stored(ctx: Context, session: SessionData): { Data: unknown; FilterVersion: number } {
-  return storedData({ ...session, cookie: storedCookie(session.cookie) }, ctx.settings.filter, ctx.limits);
+/** The document with `Data` readable (opened when sealed), or null when it does not open. */
+function opened(ctx: Context, sid: string, doc: SessionDocument): SessionDocument | null {
+  const fields = readableFields(ctx.settings.encryption, sid, doc);
+  if (fields === doc || fields === null) return fields as SessionDocument | null;
+  return { ...doc, Data: fields.Data, FilterVersion: fields.FilterVersion };
+}
+
+/**
+ * `Data` as stored, the cookie in its JSON form, and `FilterVersion` saying how its names were
+ * written; sealed with `EncryptionKeys`. `plain`: the unsealed `Data`, to explain a failure.
+ */
+function stored(ctx: Context, sid: string, session: SessionData) {
+  const plain = storedData({ ...session, cookie: storedCookie(session.cookie) }, ctx.settings.filter, ctx.limits);
+  return { ...writtenFields(ctx.settings.encryption, sid, plain), plain: plain.Data };
 }
 
 /** An ordered write of one session, retried over passing refusals. */
@@ -104,7 +116,8 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
         (found) => found === null,
       ),
     );
-    if (doc === null || isFlagged(doc) || !ctx.expiry.isLive(doc, now)) {
+    const readable = doc === null || isFlagged(doc) || !ctx.expiry.isLive(doc, now) ? null : opened(ctx, id, doc);
+    if (doc === null || readable === null) {
       ctx.known.forget(id);
       return null;
     }
@@ -115,7 +128,7 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
       expires: doc.Expires !== undefined,
     });
     countAccess(ctx, id, doc, now);
-    return toSession(ctx, doc);
+    return toSession(ctx, readable);
   }
 
   /** Inserts a session believed new; false when it exists after all. */
@@ -129,9 +142,10 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     }
   }
 
-  async function upsert(ctx: Context, id: string, update: UpdateFilter<SessionDocument>): Promise<void> {
+  /** `sealed`: a fresh IV changes every sealed `Data`, which FerretDB v1 never skips (see renamed-set). */
+  async function upsert(ctx: Context, id: string, update: UpdateFilter<SessionDocument>, sealed: boolean): Promise<void> {
     const send = (): Promise<unknown> =>
-      ctx.limits.skipsRenames
+      ctx.limits.skipsRenames && !sealed
         ? upsertRenames(ctx.sessions, ctx.layout.key(id), update)
         : ctx.sessions.updateOne(ctx.layout.key(id), update, { upsert: true });
     try {
@@ -149,10 +163,10 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const id = checkSessionId(sid);
     const input = checkSession(session);
     const ctx = await context();
-    const data = stored(ctx, input);
+    const data = stored(ctx, id, input);
     const now = new Date();
     const { set: clocks, unset } = ctx.expiry.stamp(input.cookie, now);
-    const fields: Partial<SessionDocument> = { ...data, ...clocks };
+    const fields: Partial<SessionDocument> = { ...data.set, ...clocks };
     refreshes?.cancel(id);
     const known = ctx.known.get(id);
     const fresh = known ? null : ctx.layout.insert(id, { ...fields, Created: now });
@@ -160,13 +174,13 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
       await ordered(ctx, id, async () => {
         if (fresh && (await insertNew(ctx, fresh))) return;
         // What this process knows the document holds is not sent again: every set is a hot path.
-        const update = ctx.layout.write(id, fields, known?.expires === false ? {} : unset);
+        const update = ctx.layout.write(id, fields, { ...(known?.expires === false ? {} : unset), ...data.unset });
         // Created: kept from the first write; older documents get theirs now.
         if (!known?.created) update.$min = { Created: now };
-        await upsert(ctx, id, update);
+        await upsert(ctx, id, update, data.sealed);
       });
     } catch (err) {
-      throw explainWriteFailure(err, data.Data);
+      throw explainWriteFailure(err, data.plain);
     }
     const absolute = fresh ? ctx.expiry.absolute({ Created: now }) : (known?.absolute ?? NaN);
     ctx.known.add(id, {
@@ -200,8 +214,16 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const update: UpdateFilter<SessionDocument> = { $set: fields };
     // Without a cookie to store, touch only restarts the idle clock.
     if (cookie !== undefined) {
-      fields['Data.cookie'] = storedData(storedCookie(cookie), ctx.settings.filter, ctx.limits).Data;
-      if (unset.Expires !== undefined) update.$unset = unset;
+      const unsets: Record<string, ''> = { ...unset };
+      if (ctx.settings.encryption) {
+        // A sealed Data has no path into it: the whole session is written, with its new cookie.
+        const data = stored(ctx, id, session as SessionData);
+        Object.assign(fields, data.set);
+        Object.assign(unsets, data.unset);
+      } else {
+        fields['Data.cookie'] = storedData(storedCookie(cookie), ctx.settings.filter, ctx.limits).Data;
+      }
+      if (Object.keys(unsets).length > 0) update.$unset = unsets;
     }
     const known = ctx.known.get(id);
     const surelyLive = known !== undefined && known.deadline - now > Math.max(ctx.settings.operationTimeoutMs, MIN_MARGIN_MS);
@@ -270,7 +292,11 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
   async function all(): Promise<ListedSession[]> {
     const ctx = await context();
     const docs = await retryTransient(() => ctx.sessions.find({ ...NOT_FLAGGED, ...ctx.expiry.liveFilter(Date.now()) }).toArray());
-    return docs.map((doc) => ({ ...toSession(ctx, doc), id: doc.SessionID }));
+    // A session that does not open is left out, as `get` reads it as missing.
+    return docs.flatMap((doc) => {
+      const readable = opened(ctx, doc.SessionID, doc);
+      return readable ? [{ ...toSession(ctx, readable), id: doc.SessionID }] : [];
+    });
   }
 
   async function removeFlagged(): Promise<number> {

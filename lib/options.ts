@@ -1,5 +1,6 @@
 import createDebug from 'debug';
 import type createStore from '../types';
+import { readEncryptionKeys, type Keyring } from './encryption';
 
 const debug = createDebug('express-session-mongodb');
 
@@ -13,6 +14,8 @@ export interface Settings {
   operationTimeoutMs: number;
   touchInterval: number;
   maxLifetime: number;
+  /** Present only with `EncryptionKeys`: seals and opens `Data`. */
+  encryption?: Keyring;
 }
 
 /** Long enough for a slow server, short enough that a request does not hang on an outage. */
@@ -128,7 +131,9 @@ export function readOptions(input: unknown): Settings {
     );
   }
 
+  const encryption = readEncryptionKeys(options.EncryptionKeys);
   return {
+    ...(encryption ? { encryption } : {}),
     collectionName: readCollectionName(options),
     timeToLive,
     indexSessionId: looseBoolean(options, 'IndexSessionID') ?? false,

@@ -35,6 +35,15 @@ declare namespace createStore {
      * error instead of waiting on an unreachable server. `0` leaves it to the driver. Default `10000`.
      */
     OperationTimeoutMS?: number;
+    /**
+     * Secrets that encrypt each session's `Data` (AES-256-GCM, bound to the session ID): the
+     * first encrypts, every one decrypts, so a new secret goes first and old ones stay until
+     * the sessions they sealed are rewritten or expired. Each is a string of at least 32
+     * characters or a Buffer of at least 32 random bytes; no duplicates. A first element
+     * `null` writes plaintext again while the secrets after it still decrypt. Default: none
+     * (plaintext; a sealed session then reads as missing).
+     */
+    EncryptionKeys?: ReadonlyArray<string | Uint8Array | null>;
     /** Read by 1.x and ignored; accepted for compatibility. */
     ConvertToUtf8?: unknown;
   }

@@ -38,6 +38,7 @@ describe('public types', () => {
       'DeleteFlag',
       'TouchInterval',
       'OperationTimeoutMS',
+      'EncryptionKeys',
     ]);
     expect(options.filter((o) => !o.documented).map((o) => o.name)).to.deep.equal([]);
   });

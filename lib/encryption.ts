@@ -1,0 +1,181 @@
+import createDebug from 'debug';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { BSON } from 'mongodb';
+import { READ_OPTIONS } from './bson-limits';
+
+/**
+ * The `EncryptionKeys` option: `Data` sealed with AES-256-GCM, bound to the session ID.
+ * The first key encrypts, every key decrypts, so keys rotate without logging anyone out;
+ * a first element `null` writes plaintext while the keys still read what they sealed.
+ *
+ * Stored form of `Data`: a BSON binary of
+ *   version (1 byte) | key id (4) | IV (12) | tag (16) | ciphertext
+ * whose plaintext is the BSON of `{ Data, FilterVersion }`, exactly what the plaintext path
+ * stores, so a decrypted session is read back by the same code and round-trips the same way.
+ * Authenticated data: the version, the key id and the session ID, so a ciphertext copied
+ * under another ID, altered, or sealed by another key does not open.
+ */
+
+const debug = createDebug('express-session-mongodb');
+
+const FORMAT_VERSION = 1;
+const KEY_ID_BYTES = 4;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const HEADER_BYTES = 1 + KEY_ID_BYTES + IV_BYTES + TAG_BYTES;
+/** Secrets are used as key material, not stretched: they must carry 256 bits already. */
+export const MIN_SECRET_LENGTH = 32;
+const KEY_INFO = 'express-session-mongodb EncryptionKeys v1';
+const ID_PREFIX = 'express-session-mongodb key id v1';
+const ALGORITHM = 'aes-256-gcm';
+/** The plaintext serialization: undefined stored as null, as the driver does. */
+const SERIALIZE_OPTIONS = { ignoreUndefined: false, checkKeys: false } as const;
+
+/** What the plaintext path would store in the document. */
+export interface PlainFields {
+  Data: unknown;
+  FilterVersion?: number;
+}
+
+export interface Keyring {
+  /** True when writes are sealed; false when the first element was `null` (keys kept for reading). */
+  readonly encrypts: boolean;
+  /** `fields` sealed with the first key, for the session `sid`. */
+  seal(sid: string, fields: PlainFields): Buffer;
+  /** The fields sealed in `bytes`, or null (with one debug line) when they do not open. */
+  open(sid: string, bytes: Uint8Array): PlainFields | null;
+}
+
+interface Key {
+  id: Buffer;
+  key: Buffer;
+}
+
+function deriveKey(secret: string | Uint8Array): Key {
+  const key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), KEY_INFO, 32));
+  const id = createHash('sha256').update(ID_PREFIX).update(key).digest().subarray(0, KEY_ID_BYTES);
+  return { id, key };
+}
+
+function additionalData(header: Buffer, sid: string): Buffer {
+  return Buffer.concat([header.subarray(0, 1 + KEY_ID_BYTES), Buffer.from(sid, 'utf8')]);
+}
+
+/** A secret's description for an error message: its type and length, never its content. */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `a string of ${value.length} characters`;
+  if (value instanceof Uint8Array) return `${value.byteLength} bytes`;
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'an array' : typeof value;
+}
+
+function checkSecret(value: unknown, index: number): string | Uint8Array {
+  const long =
+    (typeof value === 'string' && value.length >= MIN_SECRET_LENGTH) ||
+    (value instanceof Uint8Array && value.byteLength >= MIN_SECRET_LENGTH);
+  if (long) return value as string | Uint8Array;
+  const wrongType = typeof value !== 'string' && !(value instanceof Uint8Array);
+  const Err = wrongType ? TypeError : RangeError;
+  const nullNote = value === null && index > 0 ? ' (null is allowed only as the first element)' : '';
+  throw new Err(
+    `Option EncryptionKeys[${index}] must be a string of at least ${MIN_SECRET_LENGTH} characters or a Buffer of at least ${MIN_SECRET_LENGTH} bytes, got ${describe(value)}${nullNote}`,
+  );
+}
+
+/** Validates the option and derives each key once; undefined when encryption is not configured. */
+export function readEncryptionKeys(value: unknown): Keyring | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) {
+    throw new TypeError(`Option EncryptionKeys must be an array of secrets (the first encrypts), got ${describe(value)}`);
+  }
+  const encrypts = value[0] !== null;
+  const secrets = encrypts ? value : value.slice(1);
+  if (secrets.length === 0) {
+    throw new RangeError('Option EncryptionKeys must hold at least one secret (after a leading null)');
+  }
+  const keys = secrets.map((secret, i) => deriveKey(checkSecret(secret, i + (encrypts ? 0 : 1))));
+  const byId = new Map<string, Key>();
+  keys.forEach((key, i) => {
+    const id = key.id.toString('hex');
+    if (byId.has(id)) {
+      throw new RangeError(`Option EncryptionKeys[${i + (encrypts ? 0 : 1)}] repeats an earlier secret (or shares its key id); remove it`);
+    }
+    byId.set(id, key);
+  });
+  return keyring(encrypts, keys[0]!, byId);
+}
+
+function keyring(encrypts: boolean, first: Key, byId: Map<string, Key>): Keyring {
+  function seal(sid: string, fields: PlainFields): Buffer {
+    const header = Buffer.allocUnsafe(HEADER_BYTES);
+    header[0] = FORMAT_VERSION;
+    first.id.copy(header, 1);
+    const iv = randomBytes(IV_BYTES);
+    iv.copy(header, 1 + KEY_ID_BYTES);
+    const cipher = createCipheriv(ALGORITHM, first.key, iv);
+    cipher.setAAD(additionalData(header, sid));
+    const body = Buffer.concat([cipher.update(BSON.serialize(fields, SERIALIZE_OPTIONS)), cipher.final()]);
+    cipher.getAuthTag().copy(header, 1 + KEY_ID_BYTES + IV_BYTES);
+    return Buffer.concat([header, body]);
+  }
+
+  function open(sid: string, bytes: Uint8Array): PlainFields | null {
+    const sealed = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (sealed.length < HEADER_BYTES || sealed[0] !== FORMAT_VERSION) {
+      return refuse('its format is not one this version reads');
+    }
+    const id = sealed.subarray(1, 1 + KEY_ID_BYTES);
+    const key = byId.get(id.toString('hex'));
+    if (!key) return refuse(`key id ${id.toString('hex')} is not among EncryptionKeys`);
+    const ivEnd = 1 + KEY_ID_BYTES + IV_BYTES;
+    try {
+      const decipher = createDecipheriv(ALGORITHM, key.key, sealed.subarray(1 + KEY_ID_BYTES, ivEnd));
+      decipher.setAAD(additionalData(sealed, sid));
+      decipher.setAuthTag(sealed.subarray(ivEnd, HEADER_BYTES));
+      const plain = Buffer.concat([decipher.update(sealed.subarray(HEADER_BYTES)), decipher.final()]);
+      return BSON.deserialize(plain, READ_OPTIONS) as PlainFields;
+    } catch {
+      return refuse('it fails authentication: altered, copied from another session ID, or sealed by another key with the same id');
+    }
+  }
+
+  return { encrypts, seal, open };
+}
+
+function refuse(why: string): null {
+  debug('an encrypted session reads as missing: %s', why);
+  return null;
+}
+
+/** Duck-typed, as the application's driver may carry its own copy of bson. */
+export function sealedBytes(data: unknown): Uint8Array | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  const binary = data as { _bsontype?: unknown; buffer?: unknown; position?: unknown };
+  if (binary._bsontype !== 'Binary' || !(binary.buffer instanceof Uint8Array)) return undefined;
+  const length = typeof binary.position === 'number' ? binary.position : binary.buffer.byteLength;
+  return binary.buffer.subarray(0, length);
+}
+
+/**
+ * The plaintext fields of a document just read: as they are when `Data` is not sealed, opened
+ * when it is, null when it does not open (or no keys are configured to open it).
+ */
+export function readableFields(keyring: Keyring | undefined, sid: string, doc: PlainFields): PlainFields | null {
+  const bytes = sealedBytes(doc.Data);
+  if (bytes === undefined) return doc;
+  if (!keyring) return refuse('no EncryptionKeys are configured to decrypt it');
+  return keyring.open(sid, bytes);
+}
+
+/**
+ * What a write stores for `fields` (the plaintext path's `Data` and `FilterVersion`): the same,
+ * or with `EncryptionKeys` a sealed `Data` and no `FilterVersion`, which means nothing for it.
+ */
+export function writtenFields(
+  keyring: Keyring | undefined,
+  sid: string,
+  fields: PlainFields,
+): { set: PlainFields; unset: { FilterVersion?: '' }; sealed: boolean } {
+  if (!keyring?.encrypts) return { set: fields, unset: {}, sealed: false };
+  return { set: { Data: keyring.seal(sid, fields) }, unset: { FilterVersion: '' }, sealed: true };
+}
