@@ -14,6 +14,8 @@ export interface SessionDocument {
   /** The cookie's expiry; absent for a cookie that ends with the browser session. */
   Expires?: Date;
   Delete?: true;
+  /** With `EncryptionKeys`: the cookie a `touch` renewed, sealed beside a sealed `Data`, whose own it overrides. */
+  Cookie?: unknown;
   /** Set when `Data` names were escaped by 2.x's `Filter` (1.x escaped differently). */
   FilterVersion?: number;
 }

@@ -12,8 +12,13 @@ import { READ_OPTIONS } from './bson-limits';
  *   version (1 byte) | key id (4) | IV (12) | tag (16) | ciphertext
  * whose plaintext is the BSON of `{ Data, FilterVersion }`, exactly what the plaintext path
  * stores, so a decrypted session is read back by the same code and round-trips the same way.
- * Authenticated data: the version, the key id and the session ID, so a ciphertext copied
- * under another ID, altered, or sealed by another key does not open.
+ * Authenticated data: the version, the key id, the field and the session ID, so a ciphertext
+ * copied under another ID or into the other field, altered, or sealed by another key does not open.
+ *
+ * A `touch` renews only the cookie: beside a sealed `Data`, it seals the cookie alone into the
+ * top-level `Cookie` (which overrides `Data`'s until the next `set` removes it), so a touch never
+ * puts back session data that another request changed meanwhile, as the plaintext path's
+ * `$set` of `Data.cookie` never does.
  */
 
 const debug = createDebug('express-session-mongodb');
@@ -37,13 +42,16 @@ export interface PlainFields {
   FilterVersion?: number;
 }
 
+/** The fields a sealed value may sit in; each is part of the authenticated data. */
+type Field = 'Data' | 'Cookie';
+
 export interface Keyring {
   /** True when writes are sealed; false when the first element was `null` (keys kept for reading). */
   readonly encrypts: boolean;
-  /** `fields` sealed with the first key, for the session `sid`. */
-  seal(sid: string, fields: PlainFields): Buffer;
-  /** The fields sealed in `bytes`, or null (with one debug line) when they do not open. */
-  open(sid: string, bytes: Uint8Array): PlainFields | null;
+  /** `plain` sealed with the first key, for the field `field` of the session `sid`. */
+  seal(sid: string, field: Field, plain: BSON.Document): Buffer;
+  /** What is sealed in `bytes`, or null (with one debug line) when it does not open. */
+  open(sid: string, field: Field, bytes: Uint8Array): BSON.Document | null;
 }
 
 interface Key {
@@ -57,8 +65,8 @@ function deriveKey(secret: string | Uint8Array): Key {
   return { id, key };
 }
 
-function additionalData(header: Buffer, sid: string): Buffer {
-  return Buffer.concat([header.subarray(0, 1 + KEY_ID_BYTES), Buffer.from(sid, 'utf8')]);
+function additionalData(header: Buffer, field: Field, sid: string): Buffer {
+  return Buffer.concat([header.subarray(0, 1 + KEY_ID_BYTES), Buffer.from(`${field}\0${sid}`, 'utf8')]);
 }
 
 /** A secret's description for an error message: its type and length, never its content. */
@@ -106,20 +114,20 @@ export function readEncryptionKeys(value: unknown): Keyring | undefined {
 }
 
 function keyring(encrypts: boolean, first: Key, byId: Map<string, Key>): Keyring {
-  function seal(sid: string, fields: PlainFields): Buffer {
+  function seal(sid: string, field: Field, plain: BSON.Document): Buffer {
     const header = Buffer.allocUnsafe(HEADER_BYTES);
     header[0] = FORMAT_VERSION;
     first.id.copy(header, 1);
     const iv = randomBytes(IV_BYTES);
     iv.copy(header, 1 + KEY_ID_BYTES);
     const cipher = createCipheriv(ALGORITHM, first.key, iv);
-    cipher.setAAD(additionalData(header, sid));
-    const body = Buffer.concat([cipher.update(BSON.serialize(fields, SERIALIZE_OPTIONS)), cipher.final()]);
+    cipher.setAAD(additionalData(header, field, sid));
+    const body = Buffer.concat([cipher.update(BSON.serialize(plain, SERIALIZE_OPTIONS)), cipher.final()]);
     cipher.getAuthTag().copy(header, 1 + KEY_ID_BYTES + IV_BYTES);
     return Buffer.concat([header, body]);
   }
 
-  function open(sid: string, bytes: Uint8Array): PlainFields | null {
+  function open(sid: string, field: Field, bytes: Uint8Array): BSON.Document | null {
     const sealed = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (sealed.length < HEADER_BYTES || sealed[0] !== FORMAT_VERSION) {
       return refuse('its format is not one this version reads');
@@ -130,12 +138,12 @@ function keyring(encrypts: boolean, first: Key, byId: Map<string, Key>): Keyring
     const ivEnd = 1 + KEY_ID_BYTES + IV_BYTES;
     try {
       const decipher = createDecipheriv(ALGORITHM, key.key, sealed.subarray(1 + KEY_ID_BYTES, ivEnd));
-      decipher.setAAD(additionalData(sealed, sid));
+      decipher.setAAD(additionalData(sealed, field, sid));
       decipher.setAuthTag(sealed.subarray(ivEnd, HEADER_BYTES));
       const plain = Buffer.concat([decipher.update(sealed.subarray(HEADER_BYTES)), decipher.final()]);
-      return BSON.deserialize(plain, READ_OPTIONS) as PlainFields;
+      return BSON.deserialize(plain, READ_OPTIONS);
     } catch {
-      return refuse('it fails authentication: altered, copied from another session ID, or sealed by another key with the same id');
+      return refuse('it fails authentication: altered, copied from another session ID or field, or sealed by another key with the same id');
     }
   }
 
@@ -158,13 +166,20 @@ export function sealedBytes(data: unknown): Uint8Array | undefined {
 
 /**
  * The plaintext fields of a document just read: as they are when `Data` is not sealed, opened
- * when it is, null when it does not open (or no keys are configured to open it).
+ * when it is (with the cookie a touch sealed beside it), null when they do not open (or no
+ * keys are configured to open them). `Cookie` means nothing beside a plaintext `Data`.
  */
-export function readableFields(keyring: Keyring | undefined, sid: string, doc: PlainFields): PlainFields | null {
+export function readableFields(keyring: Keyring | undefined, sid: string, doc: PlainFields & { Cookie?: unknown }): PlainFields | null {
   const bytes = sealedBytes(doc.Data);
   if (bytes === undefined) return doc;
   if (!keyring) return refuse('no EncryptionKeys are configured to decrypt it');
-  return keyring.open(sid, bytes);
+  const fields = keyring.open(sid, 'Data', bytes) as PlainFields | null;
+  const cookieBytes = sealedBytes(doc.Cookie);
+  if (fields === null || cookieBytes === undefined) return fields;
+  const cookie = keyring.open(sid, 'Cookie', cookieBytes);
+  if (cookie === null) return null;
+  if (typeof fields.Data === 'object' && fields.Data !== null) (fields.Data as Record<string, unknown>).cookie = cookie.cookie;
+  return fields;
 }
 
 /**
@@ -175,7 +190,12 @@ export function writtenFields(
   keyring: Keyring | undefined,
   sid: string,
   fields: PlainFields,
-): { set: PlainFields; unset: { FilterVersion?: '' }; sealed: boolean } {
+): { set: PlainFields; unset: { FilterVersion?: ''; Cookie?: '' }; sealed: boolean } {
   if (!keyring?.encrypts) return { set: fields, unset: {}, sealed: false };
-  return { set: { Data: keyring.seal(sid, fields) }, unset: { FilterVersion: '' }, sealed: true };
+  return { set: { Data: keyring.seal(sid, 'Data', fields) }, unset: { FilterVersion: '', Cookie: '' }, sealed: true };
+}
+
+/** The renewed cookie (as the plaintext path would store it under `Data`), sealed for `Cookie`. */
+export function sealedCookie(keyring: Keyring, sid: string, cookie: unknown): Buffer {
+  return keyring.seal(sid, 'Cookie', { cookie });
 }

@@ -15,6 +15,8 @@ export interface Known {
   /** Whether its document holds `Created`, and `Expires`: a write then need not set or unset them. */
   created: boolean;
   expires: boolean;
+  /** Whether its `Data` is sealed (EncryptionKeys): a touch then seals only the cookie. */
+  sealed?: boolean;
 }
 
 export interface KnownSessions {

@@ -6,8 +6,9 @@ import { explainWriteFailure } from './bson-limits';
 import { readCookie, storedCookie } from './cookie';
 import { cleanup, flagDeletion, isFlagged, NOT_FLAGGED } from './delete-flags';
 import { serverErrorCode, type SessionDocument } from './document';
-import { readableFields, writtenFields } from './encryption';
+import { readableFields, sealedBytes, sealedCookie, writtenFields } from './encryption';
 import { idleRefreshes, type IdleRefreshes } from './idle-refresh';
+import type { Known } from './known-sessions';
 import { sessionDataOf, storedData } from './key-filter';
 import { upsertRenames, withoutMark } from './renamed-set';
 import { retryTransient } from './retry';
@@ -55,6 +56,21 @@ function opened(ctx: Context, sid: string, doc: SessionDocument): SessionDocumen
 function stored(ctx: Context, sid: string, session: SessionData) {
   const plain = storedData({ ...session, cookie: storedCookie(session.cookie) }, ctx.settings.filter, ctx.limits);
   return { ...writtenFields(ctx.settings.encryption, sid, plain), plain: plain.Data };
+}
+
+/**
+ * What a touch stores of the session's renewed cookie: the cookie alone where the stored `Data`
+ * is in the form this process writes (under `Data.cookie`, or sealed into `Cookie` beside a
+ * sealed `Data`); else (EncryptionKeys turned on or off since, or a session this process has
+ * not lately read) the whole session in that form. `sealed`: the form of `Data` after it.
+ */
+function renewedCookie(ctx: Context, id: string, session: SessionData, known: Known | undefined) {
+  const keyring = ctx.settings.encryption;
+  const cookie = storedData(storedCookie(session.cookie), ctx.settings.filter, ctx.limits).Data;
+  if (!keyring || (!keyring.encrypts && known?.sealed === false)) return { set: { 'Data.cookie': cookie }, unset: {}, sealed: false };
+  if (keyring.encrypts && known?.sealed === true) return { set: { Cookie: sealedCookie(keyring, id, cookie) }, unset: {}, sealed: true };
+  const { set, unset, sealed } = stored(ctx, id, session);
+  return { set, unset, sealed };
 }
 
 /** An ordered write of one session, retried over passing refusals. */
@@ -126,6 +142,7 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
       absolute: ctx.expiry.absolute(doc),
       created: doc.Created instanceof Date,
       expires: doc.Expires !== undefined,
+      sealed: sealedBytes(doc.Data) !== undefined,
     });
     countAccess(ctx, id, doc, now);
     return toSession(ctx, readable);
@@ -188,6 +205,7 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
       absolute,
       created: true,
       expires: fields.Expires !== undefined,
+      sealed: data.sealed,
     });
     ctx.throttle.remember(id, now.getTime());
     return input;
@@ -212,20 +230,16 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     if (clocks.Expires === undefined && clocks.LastAccessed === undefined) return;
     const fields: Record<string, unknown> = { ...clocks };
     const update: UpdateFilter<SessionDocument> = { $set: fields };
+    const known = ctx.known.get(id);
+    let sealed = known?.sealed;
     // Without a cookie to store, touch only restarts the idle clock.
     if (cookie !== undefined) {
-      const unsets: Record<string, ''> = { ...unset };
-      if (ctx.settings.encryption) {
-        // A sealed Data has no path into it: the whole session is written, with its new cookie.
-        const data = stored(ctx, id, session as SessionData);
-        Object.assign(fields, data.set);
-        Object.assign(unsets, data.unset);
-      } else {
-        fields['Data.cookie'] = storedData(storedCookie(cookie), ctx.settings.filter, ctx.limits).Data;
-      }
+      const renewed = renewedCookie(ctx, id, session as SessionData, known);
+      Object.assign(fields, renewed.set);
+      const unsets: Record<string, ''> = { ...unset, ...renewed.unset };
       if (Object.keys(unsets).length > 0) update.$unset = unsets;
+      sealed = renewed.sealed;
     }
-    const known = ctx.known.get(id);
     const surelyLive = known !== undefined && known.deadline - now > Math.max(ctx.settings.operationTimeoutMs, MIN_MARGIN_MS);
     const live = surelyLive ? {} : { ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now) };
     await ordered(ctx, id, () =>
@@ -238,7 +252,7 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     if (known) {
       const deadline = cookie === undefined ? NaN : ctx.expiry.deadlineAfter(clocks, known.absolute);
       const expires = cookie === undefined ? known.expires : clocks.Expires !== undefined;
-      ctx.known.add(id, { ...known, deadline, expires });
+      ctx.known.add(id, { ...known, deadline, expires, sealed });
     }
     ctx.throttle.remember(id, now);
   }

@@ -22,7 +22,7 @@ function sealed(doc: Raw | null): Buffer | undefined {
 const keyIdOf = (doc: Raw | null): string => sealed(doc)!.subarray(1, 5).toString('hex');
 
 /** A session with a bit of everything the plaintext path round-trips. */
-function variedSession(): SessionData & Record<string, unknown> {
+function variedSession(): SessionData {
   return sessionWith({
     user: { name: MARKER, roles: ['admin', 'ops'], since: new Date('2020-02-02T02:02:02.222Z') },
     nested: { deep: { deeper: { list: [1, 'two', { three: 3 }, null] } } },
@@ -75,7 +75,7 @@ describe('EncryptionKeys: sessions encrypted at rest', () => {
 
   it('refuses in both modes what the plaintext path refuses, before anything is sent', async () => {
     const store = await openStore(freshDb(), { EncryptionKeys: [K1] });
-    const refused: unknown[] = [{ n: NaN }, { 'a.b': 1 }, { d: new Date(NaN) }, { m: new Map() }];
+    const refused: object[] = [{ n: NaN }, { 'a.b': 1 }, { d: new Date(NaN) }, { m: new Map() }];
     for (const extra of refused) {
       const err = await store.set('sid', sessionWith(extra) as never).then(
         () => null,
@@ -205,7 +205,7 @@ describe('EncryptionKeys: sessions encrypted at rest', () => {
     expect(await none.get('by-touch')).to.deep.include({ b: 2 });
   });
 
-  it('touch with encryption writes the whole session with its renewed cookie, in one update; without a session only the idle clock', async () => {
+  it('touch seals only the renewed cookie beside a sealed Data, in one update; set folds it back; without a session only the idle clock', async () => {
     const client = new MongoClient(serverUri(), { monitorCommands: true, maxPoolSize: 5 });
     const sent: CommandStartedEvent[] = [];
     client.on('commandStarted', (event: CommandStartedEvent) => sent.push(event));
@@ -222,17 +222,34 @@ describe('EncryptionKeys: sessions encrypted at rest', () => {
       await store.touch('sid', { ...session, cookie: { ...session.cookie, expires } } as never);
       expect(sent.map((e) => e.commandName)).to.deep.equal(['update']);
       const doc = await raw(db, 'sid');
-      expect(sealed(doc)!.equals(first)).to.equal(false);
+      expect(sealed(doc)!.equals(first)).to.equal(true);
+      expect(doc!.Cookie).to.be.instanceOf(Binary);
+      expect(Buffer.from(JSON.stringify(doc)).includes('expires')).to.equal(false);
       expect((doc!.Expires as Date).getTime()).to.equal(expires.getTime());
       const back = (await store.get('sid'))!;
       expect(back).to.deep.include({ a: MARKER });
       expect(new Date(back.cookie.expires as unknown as Date).getTime()).to.equal(expires.getTime());
+      // Another process reads the renewed cookie too; its set folds it into Data and drops Cookie.
+      const other = await openStore(db, { EncryptionKeys: [K1], TimeToLive: 600 });
+      const seen = (await other.get('sid'))!;
+      expect(new Date(seen.cookie.expires as unknown as Date).getTime()).to.equal(expires.getTime());
+      await other.set('sid', { ...seen, b: 2 } as never);
+      const folded = await raw(db, 'sid');
+      expect(folded).not.to.have.property('Cookie');
+      expect(new Date((await store.get('sid'))!.cookie.expires as unknown as Date).getTime()).to.equal(expires.getTime());
       await sleep(1_100);
-      const beforeBare = sealed(await raw(db, 'sid'))!;
+      const beforeBare = await raw(db, 'sid');
       await store.touch('sid');
       const bare = await raw(db, 'sid');
-      expect(sealed(bare)!.equals(beforeBare)).to.equal(true);
-      expect((bare!.LastAccessed as Date).getTime()).to.be.greaterThan((doc!.LastAccessed as Date).getTime());
+      expect(sealed(bare)!.equals(sealed(beforeBare)!)).to.equal(true);
+      expect(bare).not.to.have.property('Cookie');
+      expect((bare!.LastAccessed as Date).getTime()).to.be.greaterThan((beforeBare!.LastAccessed as Date).getTime());
+      // A touch of a session this process has not read writes it whole, in the form it writes.
+      const stranger = await openStore(db, { EncryptionKeys: [K1], TimeToLive: 600 });
+      await stranger.touch('sid', { ...seen, b: 2, cookie: { ...seen.cookie, expires } } as never);
+      expect(sealed(await raw(db, 'sid'))!.equals(sealed(bare)!)).to.equal(false);
+      expect(await raw(db, 'sid')).not.to.have.property('Cookie');
+      expect(await store.get('sid')).to.deep.include({ a: MARKER, b: 2 });
       await db.dropDatabase();
     } finally {
       await client.close();
@@ -252,7 +269,8 @@ describe('EncryptionKeys: sessions encrypted at rest', () => {
       const { body } = await browser.get<{ values: Record<string, string> }>('/get');
       expect(body.values).to.deep.equal({ a: MARKER });
       const second = await raw(db, id);
-      expect(sealed(second)!.equals(sealed(first)!)).to.equal(false);
+      expect(sealed(second)!.equals(sealed(first)!)).to.equal(true);
+      expect(second!.Cookie).to.be.instanceOf(Binary);
       expect((second!.Expires as Date).getTime()).to.be.greaterThan((first!.Expires as Date).getTime());
       expect(Buffer.from(JSON.stringify(second)).includes(MARKER)).to.equal(false);
       const stored = (await store.get(id))!;
@@ -260,6 +278,26 @@ describe('EncryptionKeys: sessions encrypted at rest', () => {
       expect((await browser.get<{ values: Record<string, string> }>('/get')).body.values).to.deep.equal({ a: MARKER });
     } finally {
       await app.close();
+    }
+  });
+
+  it('through express-session: a read-only request that ends after another saved a change does not undo it', async () => {
+    for (const EncryptionKeys of [undefined, [K1]]) {
+      const store = await openStore(freshDb(), { EncryptionKeys });
+      const app = await startApp(store);
+      try {
+        const browser = new Browser(app.url);
+        await browser.get('/set?a=1');
+        // The slow request holds the session as it was; its touch comes after the other's set.
+        const slow = browser.get('/slow?ms=400');
+        await sleep(100);
+        await browser.get('/set?b=2');
+        await slow;
+        const { body } = await browser.get<{ values: Record<string, string> }>('/get');
+        expect(body.values, `EncryptionKeys ${String(EncryptionKeys !== undefined)}`).to.deep.equal({ a: '1', b: '2' });
+      } finally {
+        await app.close();
+      }
     }
   });
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { BSON } from 'mongodb';
 import { inspect } from 'node:util';
-import { readableFields, readEncryptionKeys, writtenFields, type Keyring } from '../../lib/encryption';
+import { readableFields, readEncryptionKeys, sealedCookie, writtenFields, type Keyring } from '../../lib/encryption';
 import { debugLines } from '../support/debug-lines';
 
 const K1 = 'first secret, 32 characters long';
@@ -31,11 +31,11 @@ describe('encryption (EncryptionKeys)', () => {
 
   it('seals a session into version | key id | IV | tag | ciphertext, and opens it exactly as stored', () => {
     const keys = ring([K1]);
-    const sealed = keys.seal('sid-1', fields);
+    const sealed = keys.seal('sid-1', 'Data', fields);
     expect(sealed[0]).to.equal(1);
     expect(sealed.length).to.equal(1 + 4 + 12 + 16 + BSON.calculateObjectSize(fields, { ignoreUndefined: false }));
     expect(sealed.includes(Buffer.from('MARKER'))).to.equal(false);
-    const opened = keys.open('sid-1', sealed)!;
+    const opened = keys.open('sid-1', 'Data', sealed)!;
     // What the driver would read back from the plaintext path: undefined as null, bytes as a Binary.
     const asStored = BSON.deserialize(BSON.serialize(fields, { ignoreUndefined: false }));
     expect(opened).to.deep.equal(asStored);
@@ -44,8 +44,8 @@ describe('encryption (EncryptionKeys)', () => {
 
   it('uses a fresh IV for every write: the same session seals differently each time', () => {
     const keys = ring([K1]);
-    const a = keys.seal('sid', fields);
-    const b = keys.seal('sid', fields);
+    const a = keys.seal('sid', 'Data', fields);
+    const b = keys.seal('sid', 'Data', fields);
     expect(keyIdOf(a)).to.equal(keyIdOf(b));
     expect(a.subarray(5, 17).equals(b.subarray(5, 17))).to.equal(false);
     expect(a.equals(b)).to.equal(false);
@@ -53,26 +53,50 @@ describe('encryption (EncryptionKeys)', () => {
 
   it('binds the ciphertext to the session ID: under another ID it does not open, with one debug line', async () => {
     const keys = ring([K1]);
-    const sealed = keys.seal('sid-a', fields);
+    const sealed = keys.seal('sid-a', 'Data', fields);
     let opened: unknown = 'not called';
-    const lines = await debugLines(() => (opened = keys.open('sid-b', sealed)));
+    const lines = await debugLines(() => (opened = keys.open('sid-b', 'Data', sealed)));
     expect(opened).to.equal(null);
     expect(lines).to.have.length(1);
     expect(lines[0]).to.match(/reads as missing: it fails authentication/);
     for (const secret of ['sid-a', 'sid-b', 'MARKER', K1]) expect(lines[0]).not.to.include(secret);
   });
 
+  it('binds the ciphertext to its field: a sealed Data does not open as the Cookie, nor the reverse', async () => {
+    const keys = ring([K1]);
+    const data = keys.seal('sid', 'Data', fields);
+    const cookie = sealedCookie(keys, 'sid', { path: '/' });
+    await debugLines(() => {
+      expect(keys.open('sid', 'Cookie', data)).to.equal(null);
+      expect(keys.open('sid', 'Data', cookie)).to.equal(null);
+      expect(readableFields(keys, 'sid', { Data: new BSON.Binary(cookie) })).to.equal(null);
+    });
+    expect(keys.open('sid', 'Cookie', cookie)).to.deep.equal({ cookie: { path: '/' } });
+  });
+
+  it('reads the cookie a touch sealed beside a sealed Data in place of its own; one that does not open makes the session missing', async () => {
+    const keys = ring([K1]);
+    const Data = new BSON.Binary(keys.seal('sid', 'Data', { Data: { cookie: { path: '/old' }, a: 1 }, FilterVersion: 0 }));
+    const Cookie = new BSON.Binary(sealedCookie(keys, 'sid', { path: '/new' }));
+    expect(readableFields(keys, 'sid', { Data, Cookie })).to.deep.equal({ Data: { cookie: { path: '/new' }, a: 1 }, FilterVersion: 0 });
+    const other = new BSON.Binary(sealedCookie(keys, 'other', { path: '/new' }));
+    const lines = await debugLines(() => expect(readableFields(keys, 'sid', { Data, Cookie: other })).to.equal(null));
+    expect(lines).to.have.length(1);
+    // Beside a plaintext Data, a Cookie means nothing.
+    expect(readableFields(keys, 'sid', { Data: { a: 1 }, Cookie })).to.deep.equal({ Data: { a: 1 }, Cookie });
+  });
+
   it('refuses a ciphertext with any byte changed (key id, IV, tag, body), and one cut short', async () => {
     const keys = ring([K1]);
-    const sealed = keys.seal('sid', fields);
+    const sealed = keys.seal('sid', 'Data', fields);
     const lines = await debugLines(() => {
       for (const at of [0, 2, 8, 20, 40, sealed.length - 1]) {
         const tampered = Buffer.from(sealed);
         tampered[at]! ^= 0x01;
-        expect(keys.open('sid', tampered), `byte ${at}`).to.equal(null);
+        expect(keys.open('sid', 'Data', tampered), `byte ${at}`).to.equal(null);
       }
-      expect(keys.open('sid', sealed.subarray(0, 20))).to.equal(null);
-      expect(keys.open('sid', sealed)).not.to.equal(null);
+      expect(keys.open('sid', 'Data', sealed.subarray(0, 20))).to.equal(null);
+      expect(keys.open('sid', 'Data', sealed)).not.to.equal(null);
     });
     expect(lines).to.have.length(7);
     expect(lines[0]).to.match(/format is not one this version reads/);
@@ -82,13 +106,13 @@ describe('encryption (EncryptionKeys)', () => {
   it('rotates: the first key seals, every key opens; an unknown key id reads as missing', async () => {
     const old = ring([K1]);
     const rotated = ring([K2, K1]);
-    const sealedOld = old.seal('sid', fields);
-    expect(rotated.open('sid', sealedOld)).to.deep.equal(old.open('sid', sealedOld));
-    const sealedNew = rotated.seal('sid', fields);
+    const sealedOld = old.seal('sid', 'Data', fields);
+    expect(rotated.open('sid', 'Data', sealedOld)).to.deep.equal(old.open('sid', 'Data', sealedOld));
+    const sealedNew = rotated.seal('sid', 'Data', fields);
     expect(keyIdOf(sealedNew)).not.to.equal(keyIdOf(sealedOld));
-    expect(keyIdOf(sealedNew)).to.equal(keyIdOf(ring([K2, K3]).seal('x', fields)));
+    expect(keyIdOf(sealedNew)).to.equal(keyIdOf(ring([K2, K3]).seal('x', 'Data', fields)));
     let opened: unknown;
-    const lines = await debugLines(() => (opened = old.open('sid', sealedNew)));
+    const lines = await debugLines(() => (opened = old.open('sid', 'Data', sealedNew)));
     expect(opened).to.equal(null);
     expect(lines).to.have.length(1);
     expect(lines[0]).to.include(`key id ${keyIdOf(sealedNew)} is not among EncryptionKeys`);
@@ -98,10 +122,10 @@ describe('encryption (EncryptionKeys)', () => {
     const off = ring([null, K1]);
     expect(off.encrypts).to.equal(false);
     expect(writtenFields(off, 'sid', fields)).to.deep.equal({ set: fields, unset: {}, sealed: false });
-    expect(off.open('sid', ring([K1]).seal('sid', fields))).not.to.equal(null);
+    expect(off.open('sid', 'Data', ring([K1]).seal('sid', 'Data', fields))).not.to.equal(null);
     const on = writtenFields(ring([K1]), 'sid', fields);
     expect(on.sealed).to.equal(true);
-    expect(on.unset).to.deep.equal({ FilterVersion: '' });
+    expect(on.unset).to.deep.equal({ FilterVersion: '', Cookie: '' });
     expect(Object.keys(on.set)).to.deep.equal(['Data']);
   });
 
@@ -109,7 +133,7 @@ describe('encryption (EncryptionKeys)', () => {
     const plain = { Data: { a: 1 }, FilterVersion: 0 };
     expect(readableFields(undefined, 'sid', plain)).to.equal(plain);
     expect(readableFields(ring([K1]), 'sid', plain)).to.equal(plain);
-    const sealed = { Data: new BSON.Binary(ring([K1]).seal('sid', fields)) };
+    const sealed = { Data: new BSON.Binary(ring([K1]).seal('sid', 'Data', fields)) };
     expect(readableFields(ring([K1]), 'sid', sealed)).to.deep.include({ FilterVersion: 0 });
     let read: unknown;
     const lines = await debugLines(() => (read = readableFields(undefined, 'sid', sealed)));
