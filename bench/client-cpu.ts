@@ -2,9 +2,10 @@ import type { SessionData } from 'express-session';
 import { BSON, type Collection, type Db, type Document, type MongoClient } from 'mongodb';
 import { MongoStore } from 'connect-mongo';
 import type Types from '../types';
-import { CONNECT_MONGO, FLOOR, OURS, OURS_FILTER } from './contenders';
+import { CONNECT_MONGO, FLOOR, OURS, OURS_ENCRYPTED, OURS_FILTER } from './contenders';
 import { floorOps, type FloorDocument, type SessionOps } from './floor';
 import { typicalSession } from './payload';
+import { printClientCpu } from './report';
 import { msSince, now, percentile } from './stats';
 
 /*
@@ -17,6 +18,9 @@ import { msSince, now, percentile } from './stats';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const createStore = require('../dist') as Types.CreateStore;
+
+/** A fixed secret: the cost of sealing does not depend on its value. */
+const BENCH_KEY = 'bench secret, at least 32 characters long';
 
 type Filter = { _id?: unknown };
 
@@ -104,7 +108,11 @@ async function openStub(label: string, collection: StubCollection): Promise<Sess
       touch: async (sid, session) => void (await call((cb) => store.touch(sid, session, cb))),
     };
   }
-  const store = createStore(db, null, { CollectionName: 'stub', Filter: label === OURS_FILTER });
+  const store = createStore(db, null, {
+    CollectionName: 'stub',
+    Filter: label === OURS_FILTER,
+    ...(label === OURS_ENCRYPTED ? { EncryptionKeys: [BENCH_KEY] } : {}),
+  });
   await store.ready();
   return {
     get: (sid) => store.get(sid),
@@ -117,6 +125,9 @@ export interface CpuCost {
   label: string;
   getMicros: number;
   setMicros: number;
+  /** Microseconds per operation in each round, in round order: for ratios paired within a round. */
+  getRounds: number[];
+  setRounds: number[];
 }
 
 /**
@@ -124,7 +135,7 @@ export interface CpuCost {
  * the median round, so that a garbage collection landing in one round does not decide.
  */
 export async function measureClientCpu(opsPerRound: number, rounds: number): Promise<CpuCost[]> {
-  const labels = [FLOOR, OURS, OURS_FILTER, CONNECT_MONGO];
+  const labels = [FLOOR, OURS, OURS_FILTER, OURS_ENCRYPTED, CONNECT_MONGO];
   const sids = Array.from({ length: 32 }, (_, i) => `cpu-${i}`);
   const session = typicalSession() as unknown as SessionData;
   const contenders = [];
@@ -151,5 +162,24 @@ export async function measureClientCpu(opsPerRound: number, rounds: number): Pro
       }
     }
   }
-  return contenders.map((c) => ({ label: c.label, getMicros: percentile(c.get, 50), setMicros: percentile(c.set, 50) }));
+  return contenders.map((c) => ({
+    label: c.label,
+    getMicros: percentile(c.get, 50),
+    setMicros: percentile(c.set, 50),
+    getRounds: c.get,
+    setRounds: c.set,
+  }));
+}
+
+// On its own: `npm run build && node -r ts-node/register/transpile-only bench/client-cpu.ts [opsPerRound] [rounds]`.
+if (require.main === module) {
+  const opsPerRound = Number(process.argv[2] ?? 4000);
+  const rounds = Number(process.argv[3] ?? 9);
+  measureClientCpu(opsPerRound, rounds).then(
+    (costs) => printClientCpu(costs, opsPerRound, rounds),
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -40,6 +40,7 @@ export interface Contender extends ContenderSpec {
 
 export const OURS = 'this store';
 export const OURS_FILTER = 'this store, Filter';
+export const OURS_ENCRYPTED = 'this store, EncryptionKeys';
 export const OURS_TOUCH_60 = 'this store, TouchInterval 60';
 export const FLOOR = 'floor (raw driver)';
 export const CONNECT_MONGO = 'connect-mongo 6';
