@@ -53,6 +53,8 @@ export interface Keyring {
    * Uint8Array, not a Buffer: bson encodes a Buffer three times slower.
    */
   seal(sid: string, field: Field, plain: BSON.Document): Uint8Array;
+  /** Whether a `Data` sealed in `bytes` (undefined: plaintext) is in the form this keyring writes. */
+  writes(bytes: Uint8Array | undefined): boolean;
   /** What is sealed in `bytes`, or null (with one debug line) when it does not open. */
   open(sid: string, field: Field, bytes: Uint8Array): BSON.Document | null;
 }
@@ -175,7 +177,12 @@ function keyring(encrypts: boolean, first: Key, byId: Map<number, Key>): Keyring
     }
   }
 
-  return { encrypts, seal, open };
+  function writes(bytes: Uint8Array | undefined): boolean {
+    if (!encrypts || bytes === undefined) return !encrypts && bytes === undefined;
+    return bytes.byteLength >= HEADER_BYTES && Buffer.from(bytes.buffer, bytes.byteOffset, IV_AT).readUInt32BE(1) === first.id;
+  }
+
+  return { encrypts, seal, open, writes };
 }
 
 function refuse(why: string): null {

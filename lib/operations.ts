@@ -61,16 +61,16 @@ function stored(ctx: Context, sid: string, session: SessionData) {
 /**
  * What a touch stores of the session's renewed cookie: the cookie alone where the stored `Data`
  * is in the form this process writes (under `Data.cookie`, or sealed into `Cookie` beside a
- * sealed `Data`); else (EncryptionKeys turned on or off since, or a session this process has
- * not lately read) the whole session in that form. `sealed`: the form of `Data` after it.
+ * `Data` sealed by the first key); else (EncryptionKeys turned on or off or rotated since, or a
+ * session this process has not lately read) the whole session, in that form.
  */
 function renewedCookie(ctx: Context, id: string, session: SessionData, known: Known | undefined) {
   const keyring = ctx.settings.encryption;
   const cookie = storedData(storedCookie(session.cookie), ctx.settings.filter, ctx.limits).Data;
-  if (!keyring || (!keyring.encrypts && known?.sealed === false)) return { set: { 'Data.cookie': cookie }, unset: {}, sealed: false };
-  if (keyring.encrypts && known?.sealed === true) return { set: { Cookie: sealedCookie(keyring, id, cookie) }, unset: {}, sealed: true };
-  const { set, unset, sealed } = stored(ctx, id, session);
-  return { set, unset, sealed };
+  if (!keyring || (!keyring.encrypts && known?.current)) return { set: { 'Data.cookie': cookie }, unset: {} };
+  if (known?.current) return { set: { Cookie: sealedCookie(keyring, id, cookie) }, unset: {} };
+  const { set, unset } = stored(ctx, id, session);
+  return { set, unset };
 }
 
 /** An ordered write of one session, retried over passing refusals. */
@@ -142,7 +142,7 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
       absolute: ctx.expiry.absolute(doc),
       created: doc.Created instanceof Date,
       expires: doc.Expires !== undefined,
-      sealed: sealedBytes(doc.Data) !== undefined,
+      current: ctx.settings.encryption?.writes(sealedBytes(doc.Data)) ?? true,
     });
     countAccess(ctx, id, doc, now);
     return toSession(ctx, readable);
@@ -205,7 +205,7 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
       absolute,
       created: true,
       expires: fields.Expires !== undefined,
-      sealed: data.sealed,
+      current: true,
     });
     ctx.throttle.remember(id, now.getTime());
     return input;
@@ -231,14 +231,12 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const fields: Record<string, unknown> = { ...clocks };
     const update: UpdateFilter<SessionDocument> = { $set: fields };
     const known = ctx.known.get(id);
-    let sealed = known?.sealed;
     // Without a cookie to store, touch only restarts the idle clock.
     if (cookie !== undefined) {
       const renewed = renewedCookie(ctx, id, session as SessionData, known);
       Object.assign(fields, renewed.set);
       const unsets: Record<string, ''> = { ...unset, ...renewed.unset };
       if (Object.keys(unsets).length > 0) update.$unset = unsets;
-      sealed = renewed.sealed;
     }
     const surelyLive = known !== undefined && known.deadline - now > Math.max(ctx.settings.operationTimeoutMs, MIN_MARGIN_MS);
     const live = surelyLive ? {} : { ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now) };
@@ -252,7 +250,8 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     if (known) {
       const deadline = cookie === undefined ? NaN : ctx.expiry.deadlineAfter(clocks, known.absolute);
       const expires = cookie === undefined ? known.expires : clocks.Expires !== undefined;
-      ctx.known.add(id, { ...known, deadline, expires, sealed });
+      // Written in this process's form now, whole or the cookie alone.
+      ctx.known.add(id, { ...known, deadline, expires, current: cookie === undefined ? known.current : true });
     }
     ctx.throttle.remember(id, now);
   }

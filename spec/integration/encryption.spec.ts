@@ -102,6 +102,17 @@ describe('EncryptionKeys: sessions encrypted at rest', () => {
     expect(await rotated.get('a')).to.deep.include({ n: 3 });
     expect(await rotated.get('b')).to.deep.include({ n: 2 });
     expect((await rotated.all()).map((s) => s.id).sort()).to.deep.equal(['a', 'b']);
+    // A touch is a write too: a session read under k1 is written whole under k2, not just its cookie.
+    await old.set('c', sessionWith({ n: 4 }));
+    const c = (await rotated.get('c'))!;
+    await rotated.touch('c', { ...c, cookie: { ...c.cookie, expires: new Date(Date.now() + 60_000) } } as never);
+    expect(keyIdOf(await raw(db, 'c'))).to.equal(k2Id);
+    expect(await raw(db, 'c')).not.to.have.property('Cookie');
+    const c2 = (await rotated.get('c'))!;
+    await rotated.touch('c', { ...c2, cookie: { ...c2.cookie, expires: new Date(Date.now() + 90_000) } } as never);
+    expect((await raw(db, 'c'))!.Cookie).to.be.instanceOf(Binary);
+    expect(await rotated.get('c')).to.deep.include({ n: 4 });
+    await rotated.destroy('c');
     // Once k1 is dropped, what it alone sealed reads as missing, with a line naming its key id.
     const k2Only = await openStore(db, { EncryptionKeys: [K2] });
     let b: unknown = 'unread';

@@ -119,6 +119,17 @@ describe('encryption (EncryptionKeys)', () => {
     expect(lines[0]).to.include(`key id ${keyIdOf(sealedNew)} is not among EncryptionKeys`);
   });
 
+  it('tells whether a Data is in the form a keyring writes: sealed by its first key, or plaintext after a null', () => {
+    const k1 = ring([K1]).seal('sid', 'Data', fields);
+    const k2 = ring([K2]).seal('sid', 'Data', fields);
+    expect(ring([K1, K2]).writes(k1)).to.equal(true);
+    expect(ring([K2, K1]).writes(k1)).to.equal(false);
+    expect(ring([K2, K1]).writes(k2)).to.equal(true);
+    expect(ring([K1]).writes(undefined)).to.equal(false);
+    expect(ring([null, K1]).writes(undefined)).to.equal(true);
+    expect(ring([null, K1]).writes(k1)).to.equal(false);
+  });
+
   it('a leading null writes plaintext while the keys after it still open what they sealed', () => {
     const off = ring([null, K1]);
     expect(off.encrypts).to.equal(false);
