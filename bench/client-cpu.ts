@@ -1,6 +1,7 @@
 import type { SessionData } from 'express-session';
 import { BSON, type Collection, type Db, type Document, type MongoClient } from 'mongodb';
 import { MongoStore } from 'connect-mongo';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto';
 import type Types from '../types';
 import { CONNECT_MONGO, FLOOR, OURS, OURS_ENCRYPTED, OURS_FILTER } from './contenders';
 import { floorOps, type FloorDocument, type SessionOps } from './floor';
@@ -171,12 +172,63 @@ export async function measureClientCpu(opsPerRound: number, rounds: number): Pro
   }));
 }
 
+/**
+ * What node:crypto alone charges for AES-256-GCM over the benchmark's session (its BSON, as
+ * the store seals it): a cipher made, 40 bytes of authenticated data, the body, the tag; the
+ * same to open. No store, no BSON: the least any store sealing each write with it can add.
+ */
+export function measureCipherFloor(opsPerRound: number, rounds: number): { sealMicros: number; openMicros: number } {
+  const session = typicalSession() as unknown as Document;
+  const plain = BSON.serialize({ Data: session, FilterVersion: 0 });
+  const key = createSecretKey(randomBytes(32));
+  const iv = randomBytes(12);
+  const aad = randomBytes(40);
+  const seal = (): [Buffer, Buffer] => {
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    cipher.setAAD(aad);
+    const body = cipher.update(plain);
+    cipher.final();
+    return [body, cipher.getAuthTag()];
+  };
+  const [body, tag] = seal();
+  const open = (): Buffer => {
+    const decipher = createDecipheriv('aes-256-gcm', key, iv);
+    decipher.setAAD(aad);
+    decipher.setAuthTag(tag);
+    const out = decipher.update(body);
+    decipher.final();
+    return out;
+  };
+  const sealRounds: number[] = [];
+  const openRounds: number[] = [];
+  for (let round = -1; round < rounds; round++) {
+    let t0 = now();
+    for (let i = 0; i < opsPerRound; i++) seal();
+    const sealMs = msSince(t0);
+    t0 = now();
+    for (let i = 0; i < opsPerRound; i++) open();
+    const openMs = msSince(t0);
+    if (round >= 0) {
+      sealRounds.push((sealMs * 1000) / opsPerRound);
+      openRounds.push((openMs * 1000) / opsPerRound);
+    }
+  }
+  return { sealMicros: percentile(sealRounds, 50), openMicros: percentile(openRounds, 50) };
+}
+
 // On its own: `npm run build && node -r ts-node/register/transpile-only bench/client-cpu.ts [opsPerRound] [rounds]`.
 if (require.main === module) {
   const opsPerRound = Number(process.argv[2] ?? 4000);
   const rounds = Number(process.argv[3] ?? 9);
   measureClientCpu(opsPerRound, rounds).then(
-    (costs) => printClientCpu(costs, opsPerRound, rounds),
+    (costs) => {
+      printClientCpu(costs, opsPerRound, rounds);
+      const floor = measureCipherFloor(opsPerRound, rounds);
+      console.log(
+        `  node:crypto AES-256-GCM alone over the session's ${BSON.calculateObjectSize({ Data: typicalSession(), FilterVersion: 0 })} bytes of BSON: ` +
+          `seal ${floor.sealMicros.toFixed(1)} us, open ${floor.openMicros.toFixed(1)} us (median of ${rounds} rounds)`,
+      );
+    },
     (err: unknown) => {
       console.error(err);
       process.exitCode = 1;

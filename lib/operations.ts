@@ -46,7 +46,7 @@ function toSession(ctx: Context, doc: SessionDocument): SessionData {
 function opened(ctx: Context, sid: string, doc: SessionDocument): SessionDocument | null {
   const fields = readableFields(ctx.settings.encryption, sid, doc);
   if (fields === doc || fields === null) return fields as SessionDocument | null;
-  return { ...doc, Data: fields.Data, FilterVersion: fields.FilterVersion };
+  return { _id: doc._id, SessionID: doc.SessionID, Data: fields.Data, FilterVersion: fields.FilterVersion };
 }
 
 /**
@@ -132,8 +132,14 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
         (found) => found === null,
       ),
     );
-    const readable = doc === null || isFlagged(doc) || !ctx.expiry.isLive(doc, now) ? null : opened(ctx, id, doc);
-    if (doc === null || readable === null) {
+    if (doc === null || isFlagged(doc) || !ctx.expiry.isLive(doc, now)) {
+      ctx.known.forget(id);
+      return null;
+    }
+    // Taken before opening, which replaces a sealed Data with its plaintext.
+    const current = ctx.settings.encryption?.writes(sealedBytes(doc.Data)) ?? true;
+    const readable = opened(ctx, id, doc);
+    if (readable === null) {
       ctx.known.forget(id);
       return null;
     }
@@ -142,7 +148,7 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
       absolute: ctx.expiry.absolute(doc),
       created: doc.Created instanceof Date,
       expires: doc.Expires !== undefined,
-      current: ctx.settings.encryption?.writes(sealedBytes(doc.Data)) ?? true,
+      current,
     });
     countAccess(ctx, id, doc, now);
     return toSession(ctx, readable);
