@@ -220,13 +220,15 @@ export function readableFields(keyring: Keyring | undefined, sid: string, doc: P
 /**
  * What a write stores for `fields` (the plaintext path's `Data` and `FilterVersion`): the same,
  * or with `EncryptionKeys` a sealed `Data` and no `FilterVersion`, which means nothing for it.
+ * Either way a sealed `Cookie` beside the old `Data` goes, where keys are configured.
  */
 export function writtenFields(
   keyring: Keyring | undefined,
   sid: string,
   fields: PlainFields,
 ): { set: PlainFields; unset: { FilterVersion?: ''; Cookie?: '' }; sealed: boolean } {
-  if (!keyring?.encrypts) return { set: fields, unset: {}, sealed: false };
+  if (!keyring) return { set: fields, unset: {}, sealed: false };
+  if (!keyring.encrypts) return { set: fields, unset: { Cookie: '' }, sealed: false };
   return { set: { Data: keyring.seal(sid, 'Data', fields) }, unset: { FilterVersion: '', Cookie: '' }, sealed: true };
 }
 

@@ -202,6 +202,10 @@ describe('EncryptionKeys: sessions encrypted at rest', () => {
     const on = await openStore(db, { EncryptionKeys: [K1] });
     await on.set('by-set', sessionWith({ a: 1 }));
     await on.set('by-touch', sessionWith({ b: 2 }));
+    // by-set also holds a cookie a touch sealed beside Data: the plaintext write removes it.
+    const onRead = (await on.get('by-set'))!;
+    await on.touch('by-set', { ...onRead, cookie: { ...onRead.cookie, expires: new Date(Date.now() + 60_000) } } as never);
+    expect((await raw(db, 'by-set'))!.Cookie).to.be.instanceOf(Binary);
     const off = await openStore(db, { EncryptionKeys: [null, K1] });
     expect(await off.get('by-set')).to.deep.include({ a: 1 });
     await off.set('by-set', sessionWith({ a: 'plain' }));
@@ -209,6 +213,7 @@ describe('EncryptionKeys: sessions encrypted at rest', () => {
     await off.touch('by-touch', { ...read, cookie: { ...read.cookie, expires: new Date(Date.now() + 60_000) } } as never);
     expect((await raw(db, 'by-set'))!.Data).to.deep.include({ a: 'plain' });
     expect(await raw(db, 'by-set')).to.include({ FilterVersion: 0 });
+    expect(await raw(db, 'by-set')).not.to.have.property('Cookie');
     expect((await raw(db, 'by-touch'))!.Data).to.deep.include({ b: 2 });
     // Once every session is plaintext, the keys can go.
     const none = await openStore(db);

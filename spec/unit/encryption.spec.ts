@@ -133,7 +133,8 @@ describe('encryption (EncryptionKeys)', () => {
   it('a leading null writes plaintext while the keys after it still open what they sealed', () => {
     const off = ring([null, K1]);
     expect(off.encrypts).to.equal(false);
-    expect(writtenFields(off, 'sid', fields)).to.deep.equal({ set: fields, unset: {}, sealed: false });
+    expect(writtenFields(off, 'sid', fields)).to.deep.equal({ set: fields, unset: { Cookie: '' }, sealed: false });
+    expect(writtenFields(undefined, 'sid', fields)).to.deep.equal({ set: fields, unset: {}, sealed: false });
     expect(off.open('sid', 'Data', ring([K1]).seal('sid', 'Data', fields))).not.to.equal(null);
     const on = writtenFields(ring([K1]), 'sid', fields);
     expect(on.sealed).to.equal(true);
