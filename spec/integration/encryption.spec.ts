@@ -206,6 +206,9 @@ describe('EncryptionKeys: sessions encrypted at rest', () => {
     const onRead = (await on.get('by-set'))!;
     await on.touch('by-set', { ...onRead, cookie: { ...onRead.cookie, expires: new Date(Date.now() + 60_000) } } as never);
     expect((await raw(db, 'by-set'))!.Cookie).to.be.instanceOf(Binary);
+    // The README's query for what is left encrypted.
+    const encryptedLeft = (): Promise<number> => db.collection('Sessions').countDocuments({ Data: { $type: 'binData' } });
+    expect(await encryptedLeft()).to.equal(2);
     const off = await openStore(db, { EncryptionKeys: [null, K1] });
     expect(await off.get('by-set')).to.deep.include({ a: 1 });
     await off.set('by-set', sessionWith({ a: 'plain' }));
@@ -216,6 +219,7 @@ describe('EncryptionKeys: sessions encrypted at rest', () => {
     expect(await raw(db, 'by-set')).not.to.have.property('Cookie');
     expect((await raw(db, 'by-touch'))!.Data).to.deep.include({ b: 2 });
     // Once every session is plaintext, the keys can go.
+    expect(await encryptedLeft()).to.equal(0);
     const none = await openStore(db);
     expect(await none.get('by-set')).to.deep.include({ a: 'plain' });
     expect(await none.get('by-touch')).to.deep.include({ b: 2 });
@@ -317,7 +321,7 @@ describe('EncryptionKeys: sessions encrypted at rest', () => {
     }
   });
 
-  it('on FerretDB v1, an encrypted set of an existing session takes the plain update path, and a rename lands', async function () {
+  it('an encrypted set of an existing session takes the plain update path, on FerretDB v1 too, and a rename lands', async function () {
     const client = new MongoClient(serverUri(), { monitorCommands: true, maxPoolSize: 5 });
     const sent: string[] = [];
     client.on('commandStarted', (event: CommandStartedEvent) => sent.push(event.commandName));
