@@ -22,8 +22,14 @@ async function main() {
       `no MONGODB_URI: sessions go to a FerretDB server at ${server.uri}, data in ${path.relative(process.cwd(), DATA)} (rm -rf .data wipes it)`,
     );
   }
+  // The driver gives up on a write before the store's 10 s OperationTimeoutMS does, so that a
+  // write whose caller was told it timed out is never sent late (README, "What a timeout leaves possible").
   // 50: FerretDB v1 on SQLite can wedge with 100 updates in flight (README, "On FerretDB v1").
-  const client = new MongoClient(uri, server ? { maxPoolSize: 50 } : {});
+  const client = new MongoClient(uri, {
+    waitQueueTimeoutMS: 5_000,
+    serverSelectionTimeoutMS: 5_000,
+    ...(server ? { maxPoolSize: 50 } : {}),
+  });
   const stop = (code) =>
     client
       .close()

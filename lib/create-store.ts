@@ -2,6 +2,7 @@ import type { Db } from 'mongodb';
 import type createStoreTypes from '../types';
 import { callbackOrPromise, checkCallback, type Callback } from './callback';
 import { watchConnection } from './connection-events';
+import { deadline, type Deadline } from './deadline';
 import { resolveDb } from './handle';
 import { lifecycle } from './lifecycle';
 import { StoreBase } from './store-prototype';
@@ -42,15 +43,27 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
     life.close();
   }
 
-  /** Bounded by OperationTimeoutMS; server messages, which can quote session data, give way to the store's own. */
-  function bounded<T>(promise: Promise<T>, name: string, what = `Session store ${name}`): Promise<T> {
+  /**
+   * Bounded by OperationTimeoutMS, which also ends what the call still had to write; server
+   * messages, which can quote session data, give way to the store's own.
+   */
+  function bounded<T>(promise: Promise<T>, name: string, what = `Session store ${name}`, limit?: Deadline): Promise<T> {
     const guarded = promise.catch((err: unknown) => Promise.reject(sanitizeError(err, name)));
-    return withTimeout(guarded, timeoutMs, what, db?.client);
+    return withTimeout(guarded, timeoutMs, what, db?.client, limit?.abandon);
   }
 
-  /** A public method, with a callback or a promise. */
-  function method<A extends unknown[], T>(name: string, run: (...args: A) => Promise<T>, arity: number) {
-    return callbackOrPromise(name, (...args: A) => bounded(run(...args), name), arity);
+  /** A public method, with a callback or a promise; `run` gets the caller's arguments, then the call's deadline. */
+  function method<A extends unknown[], T>(name: string, run: (...args: [...A, Deadline]) => Promise<T>, arity: number) {
+    return callbackOrPromise(
+      name,
+      (...args: A) => {
+        const limit = deadline(timeoutMs);
+        // touch(sid) still hands touch its deadline third.
+        while (args.length < arity) args.push(undefined);
+        return bounded(run(...args, limit), name, undefined, limit);
+      },
+      arity,
+    );
   }
 
   Object.assign(store, {

@@ -1,4 +1,4 @@
-import type { Collection, Filter } from 'mongodb';
+import type { Collection, DeleteOptions, Filter, UpdateOptions } from 'mongodb';
 import type { SessionDocument } from './document';
 
 /**
@@ -13,13 +13,17 @@ export function isFlagged(doc: SessionDocument): boolean {
 }
 
 /** Flags the sessions `filter` matches (all when null); resolves, as 1.x did, with how many it matched, flagged already or not. */
-export async function flagDeletion(sessions: Collection<SessionDocument>, filter: Filter<SessionDocument> | null): Promise<number> {
-  const result = await sessions.updateMany(filter ?? {}, { $set: { Delete: true } });
+export async function flagDeletion(
+  sessions: Collection<SessionDocument>,
+  filter: Filter<SessionDocument> | null,
+  options: UpdateOptions = {},
+): Promise<number> {
+  const result = await sessions.updateMany(filter ?? {}, { $set: { Delete: true } }, options);
   return result.matchedCount;
 }
 
 /** Deletes the flagged sessions; resolves with how many. */
-export async function cleanup(sessions: Collection<SessionDocument>): Promise<number> {
-  const result = await sessions.deleteMany({ Delete: true });
+export async function cleanup(sessions: Collection<SessionDocument>, options: DeleteOptions = {}): Promise<number> {
+  const result = await sessions.deleteMany({ Delete: true }, options);
   return result.deletedCount;
 }

@@ -13,6 +13,8 @@ export interface SessionDocument {
   Created?: Date;
   /** The cookie's expiry; absent for a cookie that ends with the browser session. */
   Expires?: Date;
+  /** When the last write of the session was sent: a write stamped earlier no longer applies (see write-fence). */
+  Written?: Date;
   Delete?: true;
   /** With `EncryptionKeys`: the cookie a `touch` renewed, sealed beside a sealed `Data`, whose own it overrides. */
   Cookie?: unknown;

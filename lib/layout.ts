@@ -55,6 +55,9 @@ export function makeLayout(startLegacy: boolean): Layout {
   let legacy = startLegacy;
   const byId = (sid: string): Filter<SessionDocument> => ({ _id: sid });
   const bySessionId = (sid: string): Filter<SessionDocument> => ({ SessionID: sid });
+  // Only 1.x documents (ObjectId `_id`) can be missed by `_id`: MongoDB finds them from the `_id`
+  // index's ObjectId range, empty on a 2.x-only collection, even without IndexSessionID.
+  const among1x = (sid: string): Filter<SessionDocument> => ({ _id: { $type: 'objectId' }, SessionID: sid });
   const switchToSessionId = (why: string): void => {
     if (legacy) return;
     legacy = true;
@@ -69,7 +72,7 @@ export function makeLayout(startLegacy: boolean): Layout {
       if (legacy) return operation(bySessionId(sid));
       const result = await operation(byId(sid));
       if (!missed(result)) return result;
-      const fallback = await operation(bySessionId(sid));
+      const fallback = await operation(among1x(sid));
       if (!missed(fallback)) switchToSessionId(`found by SessionID, not by _id`);
       return fallback;
     },

@@ -1,9 +1,10 @@
 import createDebug from 'debug';
 import type { SessionData } from 'express-session';
-import type { UpdateFilter } from 'mongodb';
+import type { DeleteResult, Filter, UpdateFilter, UpdateResult } from 'mongodb';
 import type createStoreTypes from '../types';
 import { explainWriteFailure } from './bson-limits';
 import { readCookie, storedCookie } from './cookie';
+import { NO_DEADLINE, type Deadline } from './deadline';
 import { cleanup, flagDeletion, isFlagged, NOT_FLAGGED } from './delete-flags';
 import { serverErrorCode, type SessionDocument } from './document';
 import { readableFields, sealedBytes, sealedCookie, writtenFields } from './encryption';
@@ -12,6 +13,7 @@ import type { Known } from './known-sessions';
 import { sessionDataOf, storedData } from './key-filter';
 import { upsertRenames, withoutMark } from './renamed-set';
 import { retryTransient } from './retry';
+import { after } from './write-fence';
 import { checkSessionId } from './session-id';
 import type { Context } from './setup';
 
@@ -73,22 +75,48 @@ function renewedCookie(ctx: Context, id: string, session: SessionData, known: Kn
   return { set, unset };
 }
 
-/** An ordered write of one session, retried over passing refusals. */
-function ordered<T>(ctx: Context, id: string, send: () => Promise<T>): Promise<T> {
-  return ctx.inOrder(id, () => retryTransient(send));
+/**
+ * An ordered write of one session, retried over passing refusals; dropped, not sent, when its
+ * caller was told it timed out while it waited for the writes before it.
+ */
+function ordered<T>(ctx: Context, id: string, deadline: Deadline, send: () => Promise<T>): Promise<T> {
+  return ctx.inOrder(id, () => {
+    deadline.check();
+    return retryTransient(send, deadline);
+  });
 }
 
+/**
+ * A write of one session under the write fence (see write-fence): refused by a later stamp
+ * while its caller still waits, it goes once more against exactly the document it found.
+ * `send` writes `written` as the session's stamp where it stamps at all.
+ */
+async function fenced<R>(
+  ctx: Context,
+  key: Filter<SessionDocument>,
+  stamp: Date,
+  deadline: Deadline,
+  send: (filter: Filter<SessionDocument>, written: Date) => Promise<R>,
+  missed: (result: R) => boolean,
+): Promise<R> {
+  const result = await send(ctx.fence.guard(key, stamp), stamp);
+  if (!missed(result)) return result;
+  const found = await ctx.fence.refusal(key, stamp, deadline);
+  return found ? send({ ...key, Written: found }, after(found, stamp)) : result;
+}
+
+/** Each takes its caller's arguments, then the call's deadline (see deadline.ts). */
 export interface Operations {
   get(sid: unknown): Promise<SessionData | null>;
-  set(sid: unknown, session: unknown): Promise<SessionData>;
-  touch(sid: unknown, session?: unknown): Promise<void>;
+  set(sid: unknown, session: unknown, deadline: Deadline): Promise<SessionData>;
+  touch(sid: unknown, session: unknown, deadline: Deadline): Promise<void>;
   /** With DeleteFlags, the number flagged, as 1.x called back. */
-  destroy(sid: unknown): Promise<number | undefined>;
-  clear(): Promise<number | undefined>;
+  destroy(sid: unknown, deadline: Deadline): Promise<number | undefined>;
+  clear(deadline: Deadline): Promise<number | undefined>;
   length(): Promise<number>;
   all(): Promise<ListedSession[]>;
-  flag(sid: unknown): Promise<number>;
-  removeFlagged(): Promise<number>;
+  flag(sid: unknown, deadline: Deadline): Promise<number>;
+  removeFlagged(deadline: Deadline): Promise<number>;
   /** Drops the refreshes not sent yet. */
   stop(): void;
 }
@@ -97,7 +125,8 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
   let refreshes: IdleRefreshes | undefined;
   const refreshesOf = (ctx: Context): IdleRefreshes =>
     (refreshes ??= idleRefreshes(ctx.settings.timeToLive, (id, at) =>
-      ordered(ctx, id, () =>
+      // No caller waits for it, and a late $max cannot move the clock back.
+      ordered(ctx, id, NO_DEADLINE, () =>
         // Exactly the key, which FerretDB can push down: sent well before the session's
         // deadline, for a session read live, and $max never moves the clock back.
         ctx.sessions.updateOne(ctx.layout.key(id), { $max: { LastAccessed: new Date(at) } }),
@@ -155,9 +184,9 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
   }
 
   /** Inserts a session believed new; false when it exists after all. */
-  async function insertNew(ctx: Context, doc: SessionDocument): Promise<boolean> {
+  async function insertNew(ctx: Context, doc: SessionDocument, deadline: Deadline): Promise<boolean> {
     try {
-      await ctx.sessions.insertOne(doc);
+      await ctx.sessions.insertOne(doc, deadline.writeOptions());
       return true;
     } catch (err) {
       if (serverErrorCode(err) === DUPLICATE_KEY) return false;
@@ -165,42 +194,72 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     }
   }
 
-  /** `sealed`: a fresh IV changes every sealed `Data`, which FerretDB v1 never skips (see renamed-set). */
-  async function upsert(ctx: Context, id: string, update: UpdateFilter<SessionDocument>, sealed: boolean): Promise<void> {
-    const send = (): Promise<unknown> =>
+  /**
+   * Upserts `update` (stamped `Written`) under the write fence. `sealed`: a fresh IV changes
+   * every sealed `Data`, which FerretDB v1 never skips, so it needs no read-back (see renamed-set).
+   */
+  async function upsert(
+    ctx: Context,
+    id: string,
+    update: UpdateFilter<SessionDocument>,
+    deadline: Deadline,
+    sealed: boolean,
+  ): Promise<void> {
+    const fields = update.$set as Partial<SessionDocument>;
+    const stamp = fields.Written!;
+    const send = (filter: Filter<SessionDocument>, own = filter): Promise<unknown> =>
       ctx.limits.skipsRenames && !sealed
-        ? upsertRenames(ctx.sessions, ctx.layout.key(id), update)
-        : ctx.sessions.updateOne(ctx.layout.key(id), update, { upsert: true });
+        ? upsertRenames(ctx.sessions, filter, update, deadline, own)
+        : ctx.sessions.updateOne(filter, update, { upsert: true, ...deadline.writeOptions() });
+    const key = ctx.layout.key(id);
     try {
-      await send();
+      await send(ctx.fence.guard(key, stamp));
     } catch (err) {
+      if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
+      // Refused by a later stamp, the upsert tried to insert: once more against that document.
+      const found = await ctx.fence.refusal(key, stamp, deadline);
+      if (found) return overtake(key, found, fields, send);
       // Two racing upserts of a new session: the loser retries and finds the winner's document.
       // A duplicate SessionID under the `_id` key: a 1.x document exists, now found by SessionID.
-      if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
       await ctx.layout.adoptDuplicate(err, ctx.sessions, id);
-      await send();
+      await send(ctx.fence.guard(ctx.layout.key(id), stamp));
     }
   }
 
-  async function set(sid: unknown, session: unknown): Promise<SessionData> {
+  /** The second try of a refused upsert; refused again, a newer write came in between and stands. */
+  async function overtake(
+    key: Filter<SessionDocument>,
+    found: Date,
+    fields: Partial<SessionDocument>,
+    send: (filter: Filter<SessionDocument>, own: Filter<SessionDocument>) => Promise<unknown>,
+  ): Promise<void> {
+    fields.Written = after(found, fields.Written!);
+    try {
+      await send({ ...key, Written: found }, { ...key, Written: fields.Written });
+    } catch (err) {
+      if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
+    }
+  }
+
+  async function set(sid: unknown, session: unknown, deadline: Deadline): Promise<SessionData> {
     const id = checkSessionId(sid);
     const input = checkSession(session);
     const ctx = await context();
     const data = stored(ctx, id, input);
     const now = new Date();
     const { set: clocks, unset } = ctx.expiry.stamp(input.cookie, now);
-    const fields: Partial<SessionDocument> = { ...data.set, ...clocks };
+    const fields: Partial<SessionDocument> = { ...data.set, ...clocks, Written: now };
     refreshes?.cancel(id);
     const known = ctx.known.get(id);
     const fresh = known ? null : ctx.layout.insert(id, { ...fields, Created: now });
     try {
-      await ordered(ctx, id, async () => {
-        if (fresh && (await insertNew(ctx, fresh))) return;
+      await ordered(ctx, id, deadline, async () => {
+        if (fresh && (await insertNew(ctx, fresh, deadline))) return;
         // What this process knows the document holds is not sent again: every set is a hot path.
         const update = ctx.layout.write(id, fields, { ...(known?.expires === false ? {} : unset), ...data.unset });
         // Created: kept from the first write; older documents get theirs now.
         if (!known?.created) update.$min = { Created: now };
-        await upsert(ctx, id, update, data.sealed);
+        await upsert(ctx, id, update, deadline, data.sealed);
       });
     } catch (err) {
       throw explainWriteFailure(err, data.plain);
@@ -223,7 +282,7 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
    * well past the time the write can take: FerretDB v1 serves only `{ _id }` from its
    * storage, and reads the whole collection for any other filter.
    */
-  async function touch(sid: unknown, session?: unknown): Promise<void> {
+  async function touch(sid: unknown, session: unknown, deadline: Deadline): Promise<void> {
     const id = checkSessionId(sid);
     const ctx = await context();
     const now = Date.now();
@@ -234,7 +293,8 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const { set: clocks, unset } = ctx.expiry.stamp(cookie, ctx.settings.timeToLive > 0 ? new Date(now) : null);
     // Nothing renews: a cookie that ends with the browser session, and no idle clock.
     if (clocks.Expires === undefined && clocks.LastAccessed === undefined) return;
-    const fields: Record<string, unknown> = { ...clocks };
+    const stamp = new Date(now);
+    const fields: Record<string, unknown> = { ...clocks, Written: stamp };
     const update: UpdateFilter<SessionDocument> = { $set: fields };
     const known = ctx.known.get(id);
     // Without a cookie to store, touch only restarts the idle clock.
@@ -246,11 +306,23 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     }
     const surelyLive = known !== undefined && known.deadline - now > Math.max(ctx.settings.operationTimeoutMs, MIN_MARGIN_MS);
     const live = surelyLive ? {} : { ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now) };
-    await ordered(ctx, id, () =>
+    const missed = (result: UpdateResult): boolean => result.matchedCount === 0;
+    await ordered(ctx, id, deadline, () =>
       ctx.layout.lookup(
         id,
-        (key) => ctx.sessions.updateOne({ ...key, ...live }, update),
-        (result) => result.matchedCount === 0,
+        (key) =>
+          fenced(
+            ctx,
+            key,
+            stamp,
+            deadline,
+            (filter, written) => {
+              fields.Written = written;
+              return ctx.sessions.updateOne({ ...filter, ...live }, update, deadline.writeOptions());
+            },
+            missed,
+          ),
+        missed,
       ),
     );
     if (known) {
@@ -262,44 +334,45 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     ctx.throttle.remember(id, now);
   }
 
-  async function destroy(sid: unknown): Promise<number | undefined> {
+  async function destroy(sid: unknown, deadline: Deadline): Promise<number | undefined> {
     const id = checkSessionId(sid);
     const ctx = await context();
+    const stamp = new Date();
     refreshes?.cancel(id);
     ctx.throttle.forget(id);
     ctx.known.forget(id);
-    if (ctx.settings.deleteFlags) return ordered(ctx, id, () => flagOne(ctx, id));
-    await ordered(ctx, id, () =>
+    if (ctx.settings.deleteFlags) return ordered(ctx, id, deadline, () => flagOne(ctx, id, deadline, stamp));
+    const missed = (result: DeleteResult): boolean => result.deletedCount === 0;
+    await ordered(ctx, id, deadline, () =>
       ctx.layout.lookup(
         id,
-        (key) => ctx.sessions.deleteMany(key),
-        (result) => result.deletedCount === 0,
+        (key) => fenced(ctx, key, stamp, deadline, (filter) => ctx.sessions.deleteMany(filter, deadline.writeOptions()), missed),
+        missed,
       ),
     );
     return undefined;
   }
 
-  async function flag(sid: unknown): Promise<number> {
+  async function flag(sid: unknown, deadline: Deadline): Promise<number> {
     const id = sid === null ? null : checkSessionId(sid);
     const ctx = await context();
-    if (id === null) return retryTransient(() => flagDeletion(ctx.sessions, null));
-    return ordered(ctx, id, () => flagOne(ctx, id));
+    if (id === null) return retryTransient(() => flagDeletion(ctx.sessions, null, deadline.writeOptions()), deadline);
+    return ordered(ctx, id, deadline, () => flagOne(ctx, id, deadline, new Date()));
   }
 
   /** Flags one session, counting what matched as 1.x did; a miss under `_id` looks again under SessionID. */
-  async function flagOne(ctx: Context, id: string): Promise<number> {
-    const flagged = await ctx.layout.lookup(
-      id,
-      (key) => ctx.sessions.updateMany(key, { $set: { Delete: true } }),
-      (result) => result.matchedCount === 0,
-    );
+  async function flagOne(ctx: Context, id: string, deadline: Deadline, stamp: Date): Promise<number> {
+    const missed = (result: UpdateResult): boolean => result.matchedCount === 0;
+    const flag = (filter: Filter<SessionDocument>): Promise<UpdateResult> =>
+      ctx.sessions.updateMany(filter, { $set: { Delete: true } }, deadline.writeOptions());
+    const flagged = await ctx.layout.lookup(id, (key) => fenced(ctx, key, stamp, deadline, flag, missed), missed);
     return flagged.matchedCount;
   }
 
-  async function clear(): Promise<number | undefined> {
+  async function clear(deadline: Deadline): Promise<number | undefined> {
     const ctx = await context();
-    if (ctx.settings.deleteFlags) return retryTransient(() => flagDeletion(ctx.sessions, null));
-    await retryTransient(() => ctx.sessions.deleteMany({}));
+    if (ctx.settings.deleteFlags) return retryTransient(() => flagDeletion(ctx.sessions, null, deadline.writeOptions()), deadline);
+    await retryTransient(() => ctx.sessions.deleteMany({}, deadline.writeOptions()), deadline);
     return undefined;
   }
 
@@ -318,9 +391,9 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     });
   }
 
-  async function removeFlagged(): Promise<number> {
+  async function removeFlagged(deadline: Deadline): Promise<number> {
     const ctx = await context();
-    return retryTransient(() => cleanup(ctx.sessions));
+    return retryTransient(() => cleanup(ctx.sessions, deadline.writeOptions()), deadline);
   }
 
   return { get, set, touch, destroy, clear, length, all, flag, removeFlagged, stop: () => refreshes?.stop() };

@@ -16,6 +16,8 @@ export interface Settings {
   maxLifetime: number;
   /** Present only with `EncryptionKeys`: seals and opens `Data`. */
   encryption?: Keyring;
+  /** Undefined: on, except on FerretDB v1 (see write-fence). */
+  fenceLateWrites: boolean | undefined;
 }
 
 /** Long enough for a slow server, short enough that a request does not hang on an outage. */
@@ -86,6 +88,13 @@ function readTimeToLive(options: Loose): number {
   return seconds;
 }
 
+/** A switch 2.x added: strict, as every option 2.x added. */
+function strictBoolean(options: Loose, name: string): boolean | undefined {
+  const value = options[name];
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw new TypeError(`Option ${name} must be true or false, got ${typeof value}`);
+}
+
 /** Options 2.x added are strict: nobody relied on a loose reading of them. */
 function strictWhole(options: Loose, name: string, fallback: number, unit: string, max = Number.MAX_SAFE_INTEGER): number {
   const value = options[name] ?? fallback;
@@ -142,5 +151,6 @@ export function readOptions(input: unknown): Settings {
     operationTimeoutMs: strictWhole(options, 'OperationTimeoutMS', DEFAULT_OPERATION_TIMEOUT_MS, 'milliseconds', MAX_TIMER_MS),
     touchInterval,
     maxLifetime: strictWhole(options, 'MaxLifetime', 0, 'seconds'),
+    fenceLateWrites: strictBoolean(options, 'FenceLateWrites'),
   };
 }

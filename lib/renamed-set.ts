@@ -1,4 +1,5 @@
 import type { Collection, Filter, UpdateFilter } from 'mongodb';
+import type { Deadline } from './deadline';
 import type { SessionDocument } from './document';
 
 /**
@@ -44,20 +45,30 @@ export function withoutMark(data: unknown): void {
   if (isPlain(data) && Object.hasOwn(data, REWRITE_MARK)) delete data[REWRITE_MARK];
 }
 
-/** An upsert of `update` (which sets `Data`) that makes sure a rename lands on such a server. */
+/**
+ * An upsert of `update` (which sets `Data`) under `key` that makes sure a rename lands on such
+ * a server; the rewrite goes to `own`, the document as this write left it.
+ */
 export async function upsertRenames(
   sessions: Collection<SessionDocument>,
   key: Filter<SessionDocument>,
   update: UpdateFilter<SessionDocument>,
+  deadline: Deadline,
+  own: Filter<SessionDocument> = key,
 ): Promise<void> {
   const data = (update.$set as { Data?: unknown } | undefined)?.Data;
-  const after = await sessions.findOneAndUpdate(key, update, { upsert: true, returnDocument: 'after', includeResultMetadata: false });
+  const after = await sessions.findOneAndUpdate(key, update, {
+    upsert: true,
+    returnDocument: 'after',
+    includeResultMetadata: false,
+    ...deadline.writeOptions(),
+  });
   if (after === null || sameNames(after.Data, data)) return;
   await sessions.bulkWrite(
     [
-      { updateOne: { filter: key, update: { $set: { Data: { ...(data as object), [REWRITE_MARK]: true } } } } },
-      { updateOne: { filter: key, update: { $set: { Data: data } } } },
+      { updateOne: { filter: own, update: { $set: { Data: { ...(data as object), [REWRITE_MARK]: true } } } } },
+      { updateOne: { filter: own, update: { $set: { Data: data } } } },
     ],
-    { ordered: true },
+    { ordered: true, ...deadline.writeOptions() },
   );
 }

@@ -1,4 +1,5 @@
 import createDebug from 'debug';
+import { NO_DEADLINE, type Deadline } from './deadline';
 import { serverErrorCode } from './document';
 
 /**
@@ -28,8 +29,10 @@ export function isTransient(err: unknown): boolean {
   return err instanceof Error && err.name === 'MongoServerError' && TRANSIENT_MESSAGE.test(err.message);
 }
 
-export async function retryTransient<T>(run: () => Promise<T>): Promise<T> {
+/** Tries again unless the caller has been told the call timed out (see deadline.ts). */
+export async function retryTransient<T>(run: () => Promise<T>, deadline: Deadline = NO_DEADLINE): Promise<T> {
   for (let attempt = 1; ; attempt++) {
+    if (attempt > 1) deadline.check();
     try {
       return await run();
     } catch (err) {

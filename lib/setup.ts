@@ -7,6 +7,7 @@ import { detectLayout, type Layout } from './layout';
 import type { Settings } from './options';
 import { detectServerLimits, READ_OPTIONS, type ServerLimits } from './bson-limits';
 import { touchThrottle, type TouchThrottle } from './touch-throttle';
+import { writeFence, type WriteFence } from './write-fence';
 import { writeOrder, type WriteOrder } from './write-order';
 
 /** Makes the collection and the indexes the options ask for, and what the store's calls need. */
@@ -25,6 +26,8 @@ export interface Context {
   inOrder: WriteOrder;
   /** What this server cannot store that BSON can (Decimal128 on FerretDB v1). */
   limits: ServerLimits;
+  /** Late writes of any process land harmlessly. */
+  fence: WriteFence;
 }
 
 async function ensureCollection(db: Db, name: string): Promise<void> {
@@ -56,5 +59,7 @@ export async function prepare(db: Db, settings: Settings): Promise<Context> {
     known: knownSessions(),
     inOrder: writeOrder(),
     limits,
+    // Off by default on FerretDB v1, which reads its whole table for any filter but `{ _id }`.
+    fence: writeFence(settings.fenceLateWrites ?? !limits.skipsRenames, sessions),
   };
 }

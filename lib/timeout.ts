@@ -26,13 +26,23 @@ export class StoreTimeoutError extends Error {
 
 /**
  * Settles with `promise`, or rejects once `ms` have passed (0: never). The operation itself
- * goes on; its late failure is absorbed, so nothing is left unhandled. `client`, when
- * given, names the servers and the driver's last error in the timeout.
+ * goes on, told through `onTimeout`; its late failure is absorbed, so nothing is left
+ * unhandled. `client`, when given, names the servers and the driver's last error in the timeout.
  */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string, client?: MongoClient): Promise<T> {
+export function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+  client?: MongoClient,
+  onTimeout?: (err: Error) => void,
+): Promise<T> {
   if (ms === 0) return promise;
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new StoreTimeoutError(what, ms, serverNames(client), lastServerError(client))), ms);
+    const timer = setTimeout(() => {
+      const err = new StoreTimeoutError(what, ms, serverNames(client), lastServerError(client));
+      onTimeout?.(err);
+      reject(err);
+    }, ms);
     promise.then(
       (value) => {
         clearTimeout(timer);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Db } from 'mongodb';
 import { freshDb } from '../support/server';
-import { openStore, sessionWith, type SessionStore } from '../support/store';
+import { openStore, sessionWith, sleep, type SessionStore } from '../support/store';
 import { openV1Store, v1 } from '../support/v1-adapter';
 
 /*
@@ -12,7 +12,11 @@ import { openV1Store, v1 } from '../support/v1-adapter';
 
 type V1 = ReturnType<typeof v1>;
 
-async function startFleet(db: Db, order: string, options: { IndexSessionID: boolean; Filter: boolean; DeleteFlag?: boolean }) {
+async function startFleet(
+  db: Db,
+  order: string,
+  options: { IndexSessionID: boolean; Filter: boolean; DeleteFlag?: boolean; TimeToLive?: number },
+) {
   let old: V1;
   let store: SessionStore;
   if (order === '1.x first') {
@@ -151,4 +155,32 @@ describe('a 2.x process that started before any 1.x document existed', () => {
     expect(await old.get('theirs')).to.deep.equal(sessionWith({ n: 3 }));
     expect(await store.get('mine')).to.deep.equal(sessionWith({ n: 1 }));
   });
+});
+
+describe('a fleet of 1.x and 2.x with TimeToLive', () => {
+  for (const order of ['1.x first', '2.x first']) {
+    it(`the reads of either side keep a session alive for both; idle past TimeToLive, 2.x serves it no more (${order})`, async () => {
+      const db = freshDb();
+      const { old, store } = await startFleet(db, order, { IndexSessionID: false, Filter: false, TimeToLive: 60 });
+      const raw = db.collection('Sessions');
+      const idleFor = (ms: number) => raw.updateOne({ SessionID: 'a' }, { $set: { LastAccessed: new Date(Date.now() - ms) } });
+      const lastAccessed = async () => ((await raw.findOne({ SessionID: 'a' }))?.LastAccessed as Date).getTime();
+
+      await old.set('a', sessionWith({ n: 1 }));
+      expect(await store.get('a')).to.deep.equal(sessionWith({ n: 1 }));
+      await idleFor(30_000);
+      await old.get('a'); // 1.x's read restarts the idle clock
+      expect(await lastAccessed()).to.be.above(Date.now() - 5_000);
+      await idleFor(30_000);
+      expect(await store.get('a')).to.deep.equal(sessionWith({ n: 1 }));
+      await sleep(2_300); // 2.x's refresh is sent within 2 s
+      expect(await lastAccessed()).to.be.above(Date.now() - 5_000);
+      expect(await old.get('a')).to.deep.equal(sessionWith({ n: 1 }));
+
+      await idleFor(120_000);
+      expect(await store.get('a')).to.equal(null);
+      await store.set('b', sessionWith({ n: 2 }));
+      expect(await old.get('b')).to.deep.equal(sessionWith({ n: 2 }));
+    });
+  }
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { MongoClient, type CommandStartedEvent, type Document } from 'mongodb';
-import { isFerretDB, serverUri } from '../support/server';
+import { isFerretDB, serverUri, skipBecause } from '../support/server';
 import { openStore, sessionWith } from '../support/store';
 
 /** The filter of a single-session command, whatever its kind. */
@@ -31,10 +31,10 @@ describe('lookup by session ID', () => {
 
   for (const IndexSessionID of [false, true]) {
     for (const TimeToLive of [0, 60]) {
-      it(`never scans the collection (IndexSessionID ${IndexSessionID}, TimeToLive ${TimeToLive})`, async () => {
+      it(`never scans the collection (IndexSessionID ${IndexSessionID}, TimeToLive ${TimeToLive}, FenceLateWrites off)`, async () => {
         const db = client.db(`esm_test_lookup_${Date.now().toString(36)}`);
         try {
-          const store = await openStore(db, { IndexSessionID, TimeToLive, DeleteFlags: true });
+          const store = await openStore(db, { IndexSessionID, TimeToLive, DeleteFlags: true, FenceLateWrites: false });
           const sessions = db.collection('Sessions');
           await sessions.insertMany(
             Array.from({ length: 200 }, (_, i) => ({ _id: `filler-${i}`, SessionID: `filler-${i}`, Data: {} })) as never,
@@ -70,4 +70,53 @@ describe('lookup by session ID', () => {
       });
     }
   }
+
+  it('with FenceLateWrites, writes add their stamp to `{ _id }`: served from the _id index on MongoDB, read whole on FerretDB v1', async () => {
+    const db = client.db(`esm_test_lookup_fence_${Date.now().toString(36)}`);
+    try {
+      const store = await openStore(db, { TimeToLive: 60, DeleteFlags: true, FenceLateWrites: true });
+      await store.set('target', sessionWith({ n: 1 }));
+      commands.length = 0;
+      await store.get('target');
+      await store.touch('target', sessionWith({ n: 1 }));
+      await store.set('target', sessionWith({ n: 2 }));
+      await store.destroy('target');
+      const filters = commands.map(filterOf).filter((f): f is Document => f !== undefined);
+      expect(filters[0], 'get').to.deep.equal({ _id: 'target' });
+      for (const filter of filters.slice(1)) {
+        expect(Object.keys(filter).sort(), JSON.stringify(filter)).to.deep.equal(['Written', '_id']);
+        expect(filter.Written.$not.$gt).to.be.instanceOf(Date);
+      }
+      expect(filters).to.have.length(4);
+      const explained = await db.collection('Sessions').find(filters[1]!).explain();
+      if (isFerretDB()) {
+        expect(explained.filterPushdown, 'FerretDB v1 reads the table for it: why it is off there by default').to.equal(false);
+      } else {
+        const stages = planStages(explained.queryPlanner);
+        expect(stages, JSON.stringify(explained.queryPlanner)).not.to.include('COLLSCAN');
+        expect(stages.some((s) => /IDHACK|IXSCAN|EXPRESS/.test(s))).to.equal(true);
+      }
+    } finally {
+      await db.dropDatabase();
+    }
+  });
+
+  it('a miss looks again only among 1.x documents: on MongoDB, the _id index range of ObjectIds, without IndexSessionID', async function () {
+    if (isFerretDB()) skipBecause(this, 'FerretDB v1 reads the collection for any filter but { _id }; the plan needs MongoDB');
+    const db = client.db(`esm_test_lookup_miss_${Date.now().toString(36)}`);
+    try {
+      const store = await openStore(db, { FenceLateWrites: false });
+      await store.set('present', sessionWith({ n: 1 }));
+      commands.length = 0;
+      expect(await store.get('absent')).to.equal(null);
+      const filters = commands.map(filterOf).filter((f): f is Document => f !== undefined);
+      expect(filters).to.have.length(2);
+      const explained = await db.collection('Sessions').find(filters[1]!).explain();
+      const stages = planStages(explained.queryPlanner);
+      expect(stages, JSON.stringify(explained.queryPlanner)).not.to.include('COLLSCAN');
+      expect(stages).to.include('IXSCAN');
+    } finally {
+      await db.dropDatabase();
+    }
+  });
 });

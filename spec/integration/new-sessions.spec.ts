@@ -43,7 +43,9 @@ describe('new sessions', () => {
       await store.set('new', sessionWith(data));
       expect(sent).to.deep.equal(['insert']);
       const doc = await db.collection('Sessions').findOne({});
-      expect(Object.keys(doc!).sort()).to.deep.equal(['Created', 'Data', 'FilterVersion', 'LastAccessed', 'SessionID', '_id'].sort());
+      expect(Object.keys(doc!).sort()).to.deep.equal(
+        ['Created', 'Data', 'FilterVersion', 'LastAccessed', 'SessionID', 'Written', '_id'].sort(),
+      );
       expect(doc).to.deep.include({ _id: 'new', SessionID: 'new' });
       expect(await store.get('new')).to.deep.equal(sessionWith(data));
     }

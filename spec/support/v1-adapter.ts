@@ -17,14 +17,25 @@ function bridge<T>(promise: Promise<T>, done: Done<T>): void {
 }
 
 const NAMESPACE_EXISTS = 48;
+const NOT_IMPLEMENTED = 238;
 
 /** Driver 1.4's collection calls, as 1.3.3 makes them. */
 class V1Collection {
   constructor(private readonly collection: Collection<Document>) {}
 
+  /**
+   * On a server without TTL indexes (FerretDB v1: code 238), 1.x's TTL index is made as a
+   * plain one, so that a 1.x process with TimeToLive still starts and writes `LastAccessed`
+   * there; the 2.x side of the fleet then sweeps. A real mongod gets the TTL index.
+   */
   ensureIndex(keys: Document, options: Document, done: Done<string>): void {
     const { w: _w, ...indexOptions } = options;
-    bridge(this.collection.createIndex(keys, indexOptions), done);
+    const made = this.collection.createIndex(keys, indexOptions).catch((err: unknown) => {
+      if (serverErrorCode(err) !== NOT_IMPLEMENTED || indexOptions.expireAfterSeconds === undefined) throw err;
+      const { expireAfterSeconds: _ttl, ...plain } = indexOptions;
+      return this.collection.createIndex(keys, plain);
+    });
+    bridge(made, done);
   }
 
   /** `done(err, n)`: the number of documents matched (or upserted), as driver 1.4 passed it. */

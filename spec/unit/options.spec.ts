@@ -11,6 +11,7 @@ const DEFAULTS: Settings = {
   operationTimeoutMs: 10_000,
   touchInterval: 0,
   maxLifetime: 0,
+  fenceLateWrites: undefined,
 };
 
 describe('options', () => {
@@ -30,6 +31,7 @@ describe('options', () => {
         OperationTimeoutMS: 0,
         TouchInterval: 10,
         MaxLifetime: 3600,
+        FenceLateWrites: false,
         ConvertToUtf8: true,
         Other: 1,
       } as never),
@@ -42,6 +44,7 @@ describe('options', () => {
       operationTimeoutMs: 0,
       touchInterval: 10,
       maxLifetime: 3600,
+      fenceLateWrites: false,
     });
   });
 
@@ -110,6 +113,7 @@ describe('options', () => {
     ['negative MaxLifetime', { MaxLifetime: -1 }, RangeError, /MaxLifetime/],
     ['fractional MaxLifetime', { MaxLifetime: 1.5 }, RangeError, /MaxLifetime/],
     ['string MaxLifetime', { MaxLifetime: '3600' }, TypeError, /MaxLifetime/],
+    ['truthy FenceLateWrites', { FenceLateWrites: 1 }, TypeError, /FenceLateWrites must be true or false/],
     ['CollectionName with $', { CollectionName: 'a$b' }, RangeError, /CollectionName/],
     ['system. CollectionName', { CollectionName: 'system.x' }, RangeError, /CollectionName/],
     ['number CollectionName', { CollectionName: 5 }, TypeError, /CollectionName/],

@@ -1,0 +1,49 @@
+import type { Collection, Filter } from 'mongodb';
+import type { Deadline } from './deadline';
+import type { SessionDocument } from './document';
+
+/**
+ * Late writes land harmlessly, from whichever process. Every write of a session stamps
+ * `Written` with its time of sending and applies only where the stored stamp is not later:
+ * a write the server gets after a newer one (its caller long told it timed out) matches
+ * nothing. A write refused so while its caller still waits was overtaken by a concurrent
+ * write, or its clock runs behind another process's: it goes once more against exactly the
+ * stamp it found, so it lands unless yet another write came in between, and that one is newer.
+ * So late writes are harmless as long as the fleet's clocks agree within the lateness.
+ *
+ * Only `_id` keys are fenced: 1.x documents (keyed by `SessionID`) are written by 1.x
+ * processes too, which do not stamp, and an upsert refused under `SessionID` would insert a
+ * second document where an `_id` key fails with a duplicate key.
+ */
+export interface WriteFence {
+  /** `key` narrowed to a document whose stamp is not later than `stamp`. */
+  guard(key: Filter<SessionDocument>, stamp: Date): Filter<SessionDocument>;
+  /**
+   * After a guarded write of `key` matched nothing: the later stamp that refused it, or null
+   * when nothing did (no document, or the key is not fenced). Throws once the caller gave up.
+   */
+  refusal(key: Filter<SessionDocument>, stamp: Date, deadline: Deadline): Promise<Date | null>;
+}
+
+const NEVER: WriteFence = { guard: (key) => key, refusal: async () => null };
+
+const fenced = (key: Filter<SessionDocument>): boolean => typeof key._id === 'string';
+
+/** The stamp a second try writes: just past the one it found, and not before its own. */
+export function after(found: Date, stamp: Date): Date {
+  return new Date(Math.max(found.getTime() + 1, stamp.getTime()));
+}
+
+export function writeFence(on: boolean, sessions: Collection<SessionDocument>): WriteFence {
+  if (!on) return NEVER;
+  return {
+    guard: (key, stamp) => (fenced(key) ? { ...key, Written: { $not: { $gt: stamp } } } : key),
+    async refusal(key, stamp, deadline) {
+      if (!fenced(key)) return null;
+      deadline.check();
+      const doc = await sessions.findOne(key, { projection: { Written: 1 } });
+      const found = doc?.Written;
+      return found instanceof Date && found.getTime() > stamp.getTime() ? found : null;
+    },
+  };
+}
