@@ -2,6 +2,7 @@ import createDebug from 'debug';
 import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync, randomFillSync, type KeyObject } from 'node:crypto';
 import { BSON } from 'mongodb';
 import { READ_OPTIONS } from './bson-limits';
+import { boundedMap } from './bounded-map';
 
 /**
  * The `EncryptionKeys` option: `Data` sealed with AES-256-GCM, bound to the session ID.
@@ -142,7 +143,26 @@ export function readEncryptionKeys(value: unknown): Keyring | undefined {
 const IV_AT = 1 + KEY_ID_BYTES;
 const TAG_AT = IV_AT + IV_BYTES;
 
+/**
+ * The last `Data` each session was sealed into or opened from, with its plaintext: a read of
+ * those very bytes (the next request's get, most of a read-mostly site's traffic) needs no
+ * decryption. Byte for byte the same ciphertext under the same session ID was authenticated
+ * already. Bounded in entries and in size, so that memory does not grow with traffic.
+ */
+const OPENED_ENTRIES = 1_000;
+const OPENED_MAX_BYTES = 16 * 1024;
+
+interface Opened {
+  sealed: Buffer;
+  plain: Uint8Array;
+}
+
 function keyring(encrypts: boolean, first: Key, byId: Map<number, Key>): Keyring {
+  const opened = boundedMap<Opened>(OPENED_ENTRIES);
+  const remember = (sid: string, field: Field, sealed: Buffer, plain: Uint8Array): void => {
+    if (field === 'Data' && plain.byteLength <= OPENED_MAX_BYTES) opened.set(sid, { sealed, plain });
+  };
+
   function seal(sid: string, field: Field, plain: BSON.Document): Uint8Array {
     const header = Buffer.allocUnsafe(HEADER_BYTES);
     header[0] = FORMAT_VERSION;
@@ -150,15 +170,19 @@ function keyring(encrypts: boolean, first: Key, byId: Map<number, Key>): Keyring
     writeIv(header, IV_AT);
     const cipher = createCipheriv(ALGORITHM, first.key, header.subarray(IV_AT, TAG_AT));
     cipher.setAAD(additionalData(header, field, sid));
-    const body = cipher.update(BSON.serialize(plain, SERIALIZE_OPTIONS));
+    const serialized = BSON.serialize(plain, SERIALIZE_OPTIONS);
+    const body = cipher.update(serialized);
     cipher.final(); // GCM has no block left over: final only computes the tag
     cipher.getAuthTag().copy(header, TAG_AT);
     const sealed = Buffer.concat([header, body], HEADER_BYTES + body.length);
+    remember(sid, field, sealed, serialized);
     return new Uint8Array(sealed.buffer, sealed.byteOffset, sealed.byteLength);
   }
 
   function open(sid: string, field: Field, bytes: Uint8Array): BSON.Document | null {
     const sealed = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const known = field === 'Data' ? opened.get(sid) : undefined;
+    if (known?.sealed.equals(sealed)) return BSON.deserialize(known.plain, READ_OPTIONS);
     if (sealed.length < HEADER_BYTES || sealed[0] !== FORMAT_VERSION) {
       return refuse('its format is not one this version reads');
     }
@@ -171,6 +195,8 @@ function keyring(encrypts: boolean, first: Key, byId: Map<number, Key>): Keyring
       decipher.setAuthTag(sealed.subarray(TAG_AT, HEADER_BYTES));
       const plain = decipher.update(sealed.subarray(HEADER_BYTES));
       decipher.final(); // throws unless the tag authenticates
+      // A copy: the reply's buffer, which `bytes` points into, can then go.
+      remember(sid, field, Buffer.from(sealed), plain);
       return BSON.deserialize(plain, READ_OPTIONS);
     } catch {
       return refuse('it fails authentication: altered, copied from another session ID or field, or sealed by another key with the same id');

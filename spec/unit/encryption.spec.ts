@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { BSON } from 'mongodb';
+import crypto from 'node:crypto';
 import { inspect } from 'node:util';
+import sinon from 'sinon';
 import { readableFields, readEncryptionKeys, sealedCookie, writtenFields, type Keyring } from '../../lib/encryption';
 import { debugLines } from '../support/debug-lines';
 
@@ -102,6 +104,26 @@ describe('encryption (EncryptionKeys)', () => {
     expect(lines).to.have.length(7);
     expect(lines[0]).to.match(/format is not one this version reads/);
     expect(lines[1]).to.match(/key id [0-9a-f]{8} is not among EncryptionKeys/);
+  });
+
+  it('opens the very bytes it last sealed or opened for a session without decrypting again; other bytes, or another ID, are decrypted', () => {
+    const keys = ring([K1]);
+    const decipher = sinon.spy(crypto, 'createDecipheriv');
+    try {
+      const sealed = keys.seal('sid', 'Data', fields);
+      expect(keys.open('sid', 'Data', Buffer.from(sealed))).to.deep.equal(keys.open('sid', 'Data', sealed));
+      expect(decipher.callCount, 'after a seal').to.equal(0);
+      const older = keys.seal('other', 'Data', fields);
+      keys.seal('other', 'Data', { ...fields, FilterVersion: 3 }); // the entry for 'other' moves on
+      expect(keys.open('other', 'Data', older)).not.to.equal(null);
+      expect(decipher.callCount, 'bytes other than the last').to.equal(1);
+      expect(keys.open('other', 'Data', older)).not.to.equal(null);
+      expect(decipher.callCount, 'the bytes just opened').to.equal(1);
+      expect(keys.open('third', 'Data', sealed), 'copied under another ID').to.equal(null);
+      expect(decipher.callCount).to.equal(2);
+    } finally {
+      decipher.restore();
+    }
   });
 
   it('rotates: the first key seals, every key opens; an unknown key id reads as missing', async () => {
