@@ -1,10 +1,12 @@
 import type { SessionData } from 'express-session';
 import { BSON, type Collection, type Db, type Document, type MongoClient } from 'mongodb';
 import { MongoStore } from 'connect-mongo';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto';
 import type Types from '../types';
-import { CONNECT_MONGO, FLOOR, OURS, OURS_FILTER } from './contenders';
+import { CONNECT_MONGO, FLOOR, OURS, OURS_ENCRYPTED, OURS_FILTER } from './contenders';
 import { floorOps, type FloorDocument, type SessionOps } from './floor';
 import { typicalSession } from './payload';
+import { printClientCpu } from './report';
 import { msSince, now, percentile } from './stats';
 
 /*
@@ -17,6 +19,9 @@ import { msSince, now, percentile } from './stats';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const createStore = require('../dist') as Types.CreateStore;
+
+/** A fixed secret: the cost of sealing does not depend on its value. */
+const BENCH_KEY = 'bench secret, at least 32 characters long';
 
 type Filter = { _id?: unknown };
 
@@ -104,7 +109,11 @@ async function openStub(label: string, collection: StubCollection): Promise<Sess
       touch: async (sid, session) => void (await call((cb) => store.touch(sid, session, cb))),
     };
   }
-  const store = createStore(db, null, { CollectionName: 'stub', Filter: label === OURS_FILTER });
+  const store = createStore(db, null, {
+    CollectionName: 'stub',
+    Filter: label === OURS_FILTER,
+    ...(label === OURS_ENCRYPTED ? { EncryptionKeys: [BENCH_KEY] } : {}),
+  });
   await store.ready();
   return {
     get: (sid) => store.get(sid),
@@ -117,6 +126,9 @@ export interface CpuCost {
   label: string;
   getMicros: number;
   setMicros: number;
+  /** Microseconds per operation in each round, in round order: for ratios paired within a round. */
+  getRounds: number[];
+  setRounds: number[];
 }
 
 /**
@@ -124,7 +136,7 @@ export interface CpuCost {
  * the median round, so that a garbage collection landing in one round does not decide.
  */
 export async function measureClientCpu(opsPerRound: number, rounds: number): Promise<CpuCost[]> {
-  const labels = [FLOOR, OURS, OURS_FILTER, CONNECT_MONGO];
+  const labels = [FLOOR, OURS, OURS_FILTER, OURS_ENCRYPTED, CONNECT_MONGO];
   const sids = Array.from({ length: 32 }, (_, i) => `cpu-${i}`);
   const session = typicalSession() as unknown as SessionData;
   const contenders = [];
@@ -133,7 +145,7 @@ export async function measureClientCpu(opsPerRound: number, rounds: number): Pro
     const ops = await openStub(label, collection);
     for (const sid of sids) await ops.set(sid, session);
     collection.seal();
-    contenders.push({ label, ops, get: [] as number[], set: [] as number[] });
+    contenders.push({ label, ops, collection, get: [] as number[], set: [] as number[] });
   }
   for (let round = -1; round < rounds; round++) {
     const shift = (round + 1) % contenders.length;
@@ -144,6 +156,8 @@ export async function measureClientCpu(opsPerRound: number, rounds: number): Pro
       t0 = now();
       for (let i = 0; i < opsPerRound; i++) await c.ops.set(sids[i % sids.length]!, session);
       const setMs = msSince(t0);
+      // The next round's gets read what these sets wrote, as a server would answer them.
+      c.collection.seal();
       // Round -1 warms up the JIT and is not counted.
       if (round >= 0) {
         c.get.push((getMs * 1000) / opsPerRound);
@@ -151,5 +165,75 @@ export async function measureClientCpu(opsPerRound: number, rounds: number): Pro
       }
     }
   }
-  return contenders.map((c) => ({ label: c.label, getMicros: percentile(c.get, 50), setMicros: percentile(c.set, 50) }));
+  return contenders.map((c) => ({
+    label: c.label,
+    getMicros: percentile(c.get, 50),
+    setMicros: percentile(c.set, 50),
+    getRounds: c.get,
+    setRounds: c.set,
+  }));
+}
+
+/**
+ * What node:crypto alone charges for AES-256-GCM over the benchmark's session (its BSON, as
+ * the store seals it): a cipher made, 40 bytes of authenticated data, the body, the tag; the
+ * same to open. No store, no BSON: the least any store sealing each write with it can add.
+ */
+export function measureCipherFloor(opsPerRound: number, rounds: number): { sealMicros: number; openMicros: number } {
+  const session = typicalSession() as unknown as Document;
+  const plain = BSON.serialize({ Data: session, FilterVersion: 0 });
+  const key = createSecretKey(randomBytes(32));
+  const iv = randomBytes(12);
+  const aad = randomBytes(40);
+  const seal = (): [Buffer, Buffer] => {
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    cipher.setAAD(aad);
+    const body = cipher.update(plain);
+    cipher.final();
+    return [body, cipher.getAuthTag()];
+  };
+  const [body, tag] = seal();
+  const open = (): Buffer => {
+    const decipher = createDecipheriv('aes-256-gcm', key, iv);
+    decipher.setAAD(aad);
+    decipher.setAuthTag(tag);
+    const out = decipher.update(body);
+    decipher.final();
+    return out;
+  };
+  const sealRounds: number[] = [];
+  const openRounds: number[] = [];
+  for (let round = -1; round < rounds; round++) {
+    let t0 = now();
+    for (let i = 0; i < opsPerRound; i++) seal();
+    const sealMs = msSince(t0);
+    t0 = now();
+    for (let i = 0; i < opsPerRound; i++) open();
+    const openMs = msSince(t0);
+    if (round >= 0) {
+      sealRounds.push((sealMs * 1000) / opsPerRound);
+      openRounds.push((openMs * 1000) / opsPerRound);
+    }
+  }
+  return { sealMicros: percentile(sealRounds, 50), openMicros: percentile(openRounds, 50) };
+}
+
+// On its own: `npm run build && node -r ts-node/register/transpile-only bench/client-cpu.ts [opsPerRound] [rounds]`.
+if (require.main === module) {
+  const opsPerRound = Number(process.argv[2] ?? 4000);
+  const rounds = Number(process.argv[3] ?? 9);
+  measureClientCpu(opsPerRound, rounds).then(
+    (costs) => {
+      printClientCpu(costs, opsPerRound, rounds);
+      const floor = measureCipherFloor(opsPerRound, rounds);
+      console.log(
+        `  node:crypto AES-256-GCM alone over the session's ${BSON.calculateObjectSize({ Data: typicalSession(), FilterVersion: 0 })} bytes of BSON: ` +
+          `seal ${floor.sealMicros.toFixed(1)} us, open ${floor.openMicros.toFixed(1)} us (median of ${rounds} rounds)`,
+      );
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
 }

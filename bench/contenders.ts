@@ -42,6 +42,7 @@ export interface Contender extends ContenderSpec {
 
 export const OURS = 'this store';
 export const OURS_FILTER = 'this store, Filter';
+export const OURS_ENCRYPTED = 'this store, EncryptionKeys';
 export const OURS_TOUCH_60 = 'this store, TouchInterval 60';
 export const OURS_USER_KEY = 'this store, UserKey';
 export const FLOOR = 'floor (raw driver)';

@@ -1,4 +1,4 @@
-import { CONNECT_MONGO, FLOOR, OURS, OURS_FILTER, OURS_TOUCH_60 } from './contenders';
+import { CONNECT_MONGO, FLOOR, OURS, OURS_ENCRYPTED, OURS_FILTER, OURS_TOUCH_60 } from './contenders';
 import type { Kind } from './workloads';
 import { KINDS, type BatchResult } from './workloads';
 import type { CpuCost } from './client-cpu';
@@ -221,4 +221,24 @@ export function printClientCpu(costs: CpuCost[], opsPerRound: number, rounds: nu
     `  Filter's client-side cost: get ${pct(filter.getMicros / plain.getMicros - 1)}, set ${pct(filter.setMicros / plain.setMicros - 1)} ` +
       `(+${fixed(filter.getMicros - plain.getMicros, 1)} us and +${fixed(filter.setMicros - plain.setMicros, 1)} us per operation)`,
   );
+  const encrypted = costs.find((c) => c.label === OURS_ENCRYPTED);
+  if (encrypted) printPairedRatios('EncryptionKeys', encrypted, plain);
+}
+
+/**
+ * `of` over `base`, paired within each round (the two ran minutes apart at most, seconds
+ * usually), then the median and range over rounds: a get, a set, and a get plus a set.
+ */
+function printPairedRatios(name: string, of: CpuCost, base: CpuCost): void {
+  const ratios = (pick: (c: CpuCost, i: number) => number): number[] => of.getRounds.map((_, i) => pick(of, i) / pick(base, i));
+  const kinds: Array<[string, number[]]> = [
+    ['get', ratios((c, i) => c.getRounds[i]!)],
+    ['set', ratios((c, i) => c.setRounds[i]!)],
+    ['get + set', ratios((c, i) => c.getRounds[i]! + c.setRounds[i]!)],
+  ];
+  const shown = kinds.map(
+    ([kind, list]) =>
+      `${kind} x${fixed(percentile(list, 50), 3)} (rounds x${fixed(Math.min(...list), 3)} to x${fixed(Math.max(...list), 3)})`,
+  );
+  console.log(`  ${name} over this store, paired per round, median of ${of.getRounds.length}: ${shown.join('; ')}`);
 }

@@ -16,6 +16,8 @@ export interface SessionDocument {
   /** When the last write of the session was sent: a write stamped earlier no longer applies (see write-fence). */
   Written?: Date;
   Delete?: true;
+  /** With `EncryptionKeys`: the cookie a `touch` renewed, sealed beside a sealed `Data`, whose own it overrides. */
+  Cookie?: unknown;
   /** Set when `Data` names were escaped by 2.x's `Filter` (1.x escaped differently). */
   FilterVersion?: number;
   /** The session's user, copied from where `UserKey` says; absent when it names none. */

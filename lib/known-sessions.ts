@@ -15,6 +15,11 @@ export interface Known {
   /** Whether its document holds `Created`, and `Expires`: a write then need not set or unset them. */
   created: boolean;
   expires: boolean;
+  /**
+   * Whether its `Data` is in the form this process writes (with EncryptionKeys: sealed by the
+   * first key, or plaintext after a leading null): a touch then writes only the cookie.
+   */
+  current?: boolean;
 }
 
 export interface KnownSessions {

@@ -7,7 +7,9 @@ import { readCookie, storedCookie } from './cookie';
 import { NO_DEADLINE, type Deadline } from './deadline';
 import { cleanup, flagDeletion, isFlagged, NOT_FLAGGED } from './delete-flags';
 import { serverErrorCode, type SessionDocument } from './document';
+import { readableFields, sealedBytes, sealedCookie, writtenFields } from './encryption';
 import { idleRefreshes, type IdleRefreshes } from './idle-refresh';
+import type { Known } from './known-sessions';
 import { sessionDataOf, storedData } from './key-filter';
 import { upsertRenames, withoutMark } from './renamed-set';
 import { retryTransient } from './retry';
@@ -43,9 +45,35 @@ function toSession(ctx: Context, doc: SessionDocument): SessionData {
   return data as SessionData;
 }
 
-/** `Data` as stored, the cookie in its JSON form, and `FilterVersion` saying how its names were written. */
-function stored(ctx: Context, session: SessionData): { Data: unknown; FilterVersion: number } {
-  return storedData({ ...session, cookie: storedCookie(session.cookie) }, ctx.settings.filter, ctx.limits);
+/** The document with `Data` readable (opened when sealed), or null when it does not open. */
+function opened(ctx: Context, sid: string, doc: SessionDocument): SessionDocument | null {
+  const fields = readableFields(ctx.settings.encryption, sid, doc);
+  if (fields === doc || fields === null) return fields as SessionDocument | null;
+  return { _id: doc._id, SessionID: doc.SessionID, Data: fields.Data, FilterVersion: fields.FilterVersion };
+}
+
+/**
+ * `Data` as stored, the cookie in its JSON form, and `FilterVersion` saying how its names were
+ * written; sealed with `EncryptionKeys`. `plain`: the unsealed `Data`, to explain a failure.
+ */
+function stored(ctx: Context, sid: string, session: SessionData) {
+  const plain = storedData({ ...session, cookie: storedCookie(session.cookie) }, ctx.settings.filter, ctx.limits);
+  return { ...writtenFields(ctx.settings.encryption, sid, plain), plain: plain.Data };
+}
+
+/**
+ * What a touch stores of the session's renewed cookie: the cookie alone where the stored `Data`
+ * is in the form this process writes (under `Data.cookie`, or sealed into `Cookie` beside a
+ * `Data` sealed by the first key); else (EncryptionKeys turned on or off or rotated since, or a
+ * session this process has not lately read) the whole session, in that form.
+ */
+function renewedCookie(ctx: Context, id: string, session: SessionData, known: Known | undefined) {
+  const keyring = ctx.settings.encryption;
+  const cookie = storedData(storedCookie(session.cookie), ctx.settings.filter, ctx.limits).Data;
+  if (!keyring || (!keyring.encrypts && known?.current)) return { set: { 'Data.cookie': cookie }, unset: {} };
+  if (known?.current) return { set: { Cookie: sealedCookie(keyring, id, cookie) }, unset: {} };
+  const { set, unset } = stored(ctx, id, session);
+  return { set, unset };
 }
 
 /**
@@ -138,14 +166,22 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
       ctx.known.forget(id);
       return null;
     }
+    // Taken before opening, which replaces a sealed Data with its plaintext.
+    const current = ctx.settings.encryption?.writes(sealedBytes(doc.Data)) ?? true;
+    const readable = opened(ctx, id, doc);
+    if (readable === null) {
+      ctx.known.forget(id);
+      return null;
+    }
     ctx.known.add(id, {
       deadline: ctx.expiry.deadline(doc),
       absolute: ctx.expiry.absolute(doc),
       created: doc.Created instanceof Date,
       expires: doc.Expires !== undefined,
+      current,
     });
     countAccess(ctx, id, doc, now);
-    return toSession(ctx, doc);
+    return toSession(ctx, readable);
   }
 
   /** Inserts a session believed new; false when it exists after all. */
@@ -160,20 +196,22 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
   }
 
   /**
-   * Upserts `update` (stamped `Written`) under the write fence; with `create` false, updates
-   * only, and resolves false when there is no document to write.
+   * Upserts `update` (stamped `Written`) under the write fence. `sealed`: a fresh IV changes
+   * every sealed `Data`, which FerretDB v1 never skips, so it needs no read-back (see renamed-set).
+   * With `create` false, updates only, and resolves false when there is no document to write.
    */
   async function upsert(
     ctx: Context,
     id: string,
     update: UpdateFilter<SessionDocument>,
     deadline: Deadline,
+    sealed: boolean,
     create: boolean,
   ): Promise<boolean> {
     const fields = update.$set as Partial<SessionDocument>;
     const stamp = fields.Written!;
     const send = (filter: Filter<SessionDocument>, own = filter): Promise<boolean> =>
-      ctx.limits.skipsRenames
+      ctx.limits.skipsRenames && !sealed
         ? upsertRenames(ctx.sessions, filter, update, deadline, own, create)
         : ctx.sessions
             .updateOne(filter, update, { upsert: create, ...deadline.writeOptions() })
@@ -216,12 +254,12 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const id = checkSessionId(sid);
     const input = checkSession(session);
     const ctx = await context();
-    const data = stored(ctx, input);
+    const data = stored(ctx, id, input);
     const now = new Date();
     const { set: clocks, unset } = ctx.expiry.stamp(input.cookie, now);
     // The user (UserKey) rides in the same write: no round trip of its own.
     const user = userFields(ctx.settings.userKey, input);
-    const fields: Partial<SessionDocument> = { ...data, ...clocks, ...user.set, Written: now };
+    const fields: Partial<SessionDocument> = { ...data.set, ...clocks, ...user.set, Written: now };
     refreshes?.cancel(id);
     const known = ctx.known.get(id);
     const fresh = known ? null : ctx.layout.insert(id, { ...fields, Created: now });
@@ -233,13 +271,13 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
       await ordered(ctx, id, deadline, async () => {
         if (fresh && (await insertNew(ctx, fresh, deadline))) return;
         // What this process knows the document holds is not sent again: every set is a hot path.
-        const update = ctx.layout.write(id, fields, { ...(known?.expires === false ? {} : unset), ...user.unset });
+        const update = ctx.layout.write(id, fields, { ...(known?.expires === false ? {} : unset), ...data.unset, ...user.unset });
         // Created: kept from the first write; older documents get theirs now.
         if (!known?.created) update.$min = { Created: now };
-        written = await upsert(ctx, id, update, deadline, create);
+        written = await upsert(ctx, id, update, deadline, data.sealed, create);
       });
     } catch (err) {
-      throw explainWriteFailure(err, data.Data);
+      throw explainWriteFailure(err, data.plain);
     }
     if (!written) {
       ctx.known.forget(id);
@@ -251,6 +289,7 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
       absolute,
       created: true,
       expires: fields.Expires !== undefined,
+      current: true,
     });
     ctx.throttle.remember(id, now.getTime());
     return input;
@@ -276,12 +315,14 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const stamp = new Date(now);
     const fields: Record<string, unknown> = { ...clocks, Written: stamp };
     const update: UpdateFilter<SessionDocument> = { $set: fields };
+    const known = ctx.known.get(id);
     // Without a cookie to store, touch only restarts the idle clock.
     if (cookie !== undefined) {
-      fields['Data.cookie'] = storedData(storedCookie(cookie), ctx.settings.filter, ctx.limits).Data;
-      if (unset.Expires !== undefined) update.$unset = unset;
+      const renewed = renewedCookie(ctx, id, session as SessionData, known);
+      Object.assign(fields, renewed.set);
+      const unsets: Record<string, ''> = { ...unset, ...renewed.unset };
+      if (Object.keys(unsets).length > 0) update.$unset = unsets;
     }
-    const known = ctx.known.get(id);
     const surelyLive = known !== undefined && known.deadline - now > Math.max(ctx.settings.operationTimeoutMs, MIN_MARGIN_MS);
     const live = surelyLive ? {} : { ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now) };
     const missed = (result: UpdateResult): boolean => result.matchedCount === 0;
@@ -306,7 +347,8 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     if (known) {
       const deadline = cookie === undefined ? NaN : ctx.expiry.deadlineAfter(clocks, known.absolute);
       const expires = cookie === undefined ? known.expires : clocks.Expires !== undefined;
-      ctx.known.add(id, { ...known, deadline, expires });
+      // Written in this process's form now, whole or the cookie alone.
+      ctx.known.add(id, { ...known, deadline, expires, current: cookie === undefined ? known.current : true });
     }
     ctx.throttle.remember(id, now);
   }
@@ -361,7 +403,11 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
   async function all(): Promise<ListedSession[]> {
     const ctx = await context();
     const docs = await retryTransient(() => ctx.sessions.find({ ...NOT_FLAGGED, ...ctx.expiry.liveFilter(Date.now()) }).toArray());
-    return docs.map((doc) => ({ ...toSession(ctx, doc), id: doc.SessionID }));
+    // A session that does not open is left out, as `get` reads it as missing.
+    return docs.flatMap((doc) => {
+      const readable = opened(ctx, doc.SessionID, doc);
+      return readable ? [{ ...toSession(ctx, readable), id: doc.SessionID }] : [];
+    });
   }
 
   async function removeFlagged(deadline: Deadline): Promise<number> {

@@ -1,6 +1,7 @@
 import createDebug from 'debug';
 import type createStore from '../types';
 import { readUserKey, type UserReader } from './user-key';
+import { readEncryptionKeys, type Keyring } from './encryption';
 
 const debug = createDebug('express-session-mongodb');
 
@@ -16,6 +17,8 @@ export interface Settings {
   maxLifetime: number;
   /** Reads a session's user (`UserKey`); null without the option. */
   userKey: UserReader | null;
+  /** Present only with `EncryptionKeys`: seals and opens `Data`. */
+  encryption?: Keyring;
   /** Undefined: on, except on FerretDB v1 (see write-fence). */
   fenceLateWrites: boolean | undefined;
 }
@@ -140,7 +143,9 @@ export function readOptions(input: unknown): Settings {
     );
   }
 
+  const encryption = readEncryptionKeys(options.EncryptionKeys);
   return {
+    ...(encryption ? { encryption } : {}),
     collectionName: readCollectionName(options),
     timeToLive,
     indexSessionId: looseBoolean(options, 'IndexSessionID') ?? false,

@@ -43,6 +43,15 @@ declare namespace createStore {
      */
     UserKey?: string | ((session: SessionData) => unknown);
     /**
+     * Secrets that encrypt each session's `Data` (AES-256-GCM, bound to the session ID): the
+     * first encrypts, every one decrypts, so a new secret goes first and old ones stay until
+     * the sessions they sealed are rewritten or expired. Each is a string of at least 32
+     * characters or a Buffer of at least 32 random bytes; no duplicates. A first element
+     * `null` writes plaintext again while the secrets after it still decrypt. Default: none
+     * (plaintext; a sealed session then reads as missing).
+     */
+    EncryptionKeys?: ReadonlyArray<string | Uint8Array | null>;
+    /**
      * Every write of a session stamps `Written` and applies only where no later stamp is
      * stored, so a write that reaches the server late (its caller told it timed out) cannot
      * land over a newer one from any process. Default: on, except on FerretDB v1, which reads

@@ -304,6 +304,24 @@ describe('FlagUserSessions', () => {
     expect(await doc(db, 's')).to.deep.include({ User: 'bob' });
   });
 
+  it('with EncryptionKeys: User stays readable beside the sealed Data; revocation and the no-write-back rule hold on the sealed path', async () => {
+    const db = freshDb();
+    const options: Options = { UserKey: 'passport.user', EncryptionKeys: ['k'.repeat(32)] };
+    const holder = await openStore(db, options);
+    for (const sid of ['a1', 'a2', 'gone']) await holder.set(sid, ofUser('alice', { secret: 'contents' }));
+    for (const sid of ['a1', 'a2', 'gone']) expect(await holder.get(sid)).to.deep.include({ secret: 'contents' });
+    const stored = await doc(db, 'a1');
+    expect(stored).to.deep.include({ User: 'alice' });
+    expect(JSON.stringify(stored!.Data)).to.not.match(/contents|alice/);
+    expect((await holder.UserSessions('alice')).map((s) => s.id).sort()).to.deep.equal(['a1', 'a2', 'gone']);
+    expect(await holder.FlagUserSessions('alice', 'a1')).to.equal(2);
+    await db.collection('Sessions').deleteOne({ _id: 'gone' as never });
+    for (const sid of ['a2', 'gone']) await holder.set(sid, ofUser('alice', { n: 1 }));
+    expect(await doc(db, 'gone')).to.equal(null);
+    expect(await holder.get('a2')).to.equal(null);
+    expect((await holder.UserSessions('alice')).map((s) => s.id)).to.deep.equal(['a1']);
+  });
+
   it('revoked documents leave by themselves: a TTL index on Revoked, or the sweeper', async function () {
     this.timeout(30_000);
     const db = freshDb();

@@ -103,6 +103,10 @@ declare module 'express-session' {
 }
 
 const options: createStore.Options = { TimeToLive: 3600, TouchInterval: 60, Filter: true, DeleteFlags: true };
+const keys: string[] = ['a'.repeat(32)];
+const encrypted: createStore.Options = { EncryptionKeys: [...keys, Buffer.alloc(32)] };
+const turningOff: createStore.Options = { EncryptionKeys: [null, ...keys] };
+void [encrypted, turningOff];
 const store: createStore.SessionStore = createStore(new MongoClient('mongodb://localhost').db('app'), (err: Error | null) => void err, options);
 store.get('sid', (err, session) => void (err ?? session?.user.name.toUpperCase()));
 const name: Promise<string | undefined> = store.get('sid').then((session) => session?.user.name);

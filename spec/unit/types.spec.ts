@@ -40,6 +40,7 @@ describe('public types', () => {
       'OperationTimeoutMS',
       'MaxLifetime',
       'UserKey',
+      'EncryptionKeys',
     ]);
     expect(options.filter((o) => !o.documented).map((o) => o.name)).to.deep.equal([]);
   });
