@@ -23,6 +23,8 @@ export interface ContenderSpec {
   touchInterval?: number;
   /** `UserKey: 'user.id'`: the session's user copied into the indexed `User` field. */
   userKey?: boolean;
+  /** FenceLateWrites on, which FerretDB v1 leaves off by default. */
+  fence?: boolean;
 }
 
 /**
@@ -45,6 +47,7 @@ export const OURS_FILTER = 'this store, Filter';
 export const OURS_ENCRYPTED = 'this store, EncryptionKeys';
 export const OURS_TOUCH_60 = 'this store, TouchInterval 60';
 export const OURS_USER_KEY = 'this store, UserKey';
+export const OURS_FENCE = 'this store, FenceLateWrites';
 export const FLOOR = 'floor (raw driver)';
 export const CONNECT_MONGO = 'connect-mongo 6';
 
@@ -56,6 +59,7 @@ export function contenderSpecs(ttl: boolean): ContenderSpec[] {
   ];
   // Opt-in, so the default run keeps its length.
   if (process.env.BENCH_USERKEY === '1') specs.push({ label: OURS_USER_KEY, family: 'ours', ttl, userKey: true });
+  if (process.env.BENCH_FENCE === '1') specs.push({ label: OURS_FENCE, family: 'ours', ttl, fence: true });
   if (ttl) specs.push({ label: OURS_TOUCH_60, family: 'ours', ttl, touchInterval: 60 });
   specs.push({ label: CONNECT_MONGO, family: 'connect-mongo', ttl });
   return specs;
@@ -94,6 +98,7 @@ export async function openContender(uri: string, spec: ContenderSpec, collection
       Filter: spec.filter ?? false,
       TouchInterval: spec.touchInterval ?? 0,
       ...(spec.userKey ? { UserKey: 'user.id' } : {}),
+      ...(spec.fence ? { FenceLateWrites: true } : {}),
     });
     await store.ready();
     const ops: SessionOps = {
