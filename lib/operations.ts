@@ -6,15 +6,15 @@ import { explainWriteFailure } from './bson-limits';
 import { readCookie, storedCookie } from './cookie';
 import { NO_DEADLINE, type Deadline } from './deadline';
 import { cleanup, flagDeletion, isFlagged, NOT_FLAGGED } from './delete-flags';
-import { serverErrorCode, type SessionDocument } from './document';
+import type { SessionDocument } from './document';
 import { readableFields, sealedBytes, sealedCookie, writtenFields } from './encryption';
 import { idleRefreshes, type IdleRefreshes } from './idle-refresh';
 import type { Known } from './known-sessions';
 import { sessionDataOf, storedData } from './key-filter';
-import { upsertRenames, withoutMark } from './renamed-set';
+import { withoutMark } from './renamed-set';
 import { retryTransient } from './retry';
-import { after } from './write-fence';
 import { checkSessionId } from './session-id';
+import { fenced, insertNew, ordered, upsert } from './session-writes';
 import type { Context } from './setup';
 import { userFields } from './user-sessions';
 
@@ -23,7 +23,6 @@ import { userFields } from './user-sessions';
 type ListedSession = createStoreTypes.ListedSession;
 
 const debug = createDebug('express-session-mongodb');
-const DUPLICATE_KEY = 11000;
 const MIN_REFRESH_MS = 1_000;
 /** The least time left for a touch to go without the liveness conditions (OperationTimeoutMS 0). */
 const MIN_MARGIN_MS = 10_000;
@@ -74,36 +73,6 @@ function renewedCookie(ctx: Context, id: string, session: SessionData, known: Kn
   if (known?.current) return { set: { Cookie: sealedCookie(keyring, id, cookie) }, unset: {} };
   const { set, unset } = stored(ctx, id, session);
   return { set, unset };
-}
-
-/**
- * An ordered write of one session, retried over passing refusals; dropped, not sent, when its
- * caller was told it timed out while it waited for the writes before it.
- */
-function ordered<T>(ctx: Context, id: string, deadline: Deadline, send: () => Promise<T>): Promise<T> {
-  return ctx.inOrder(id, () => {
-    deadline.check();
-    return retryTransient(send, deadline);
-  });
-}
-
-/**
- * A write of one session under the write fence (see write-fence): refused by a later stamp
- * while its caller still waits, it goes once more against exactly the document it found.
- * `send` writes `written` as the session's stamp where it stamps at all.
- */
-async function fenced<R>(
-  ctx: Context,
-  key: Filter<SessionDocument>,
-  stamp: Date,
-  deadline: Deadline,
-  send: (filter: Filter<SessionDocument>, written: Date) => Promise<R>,
-  missed: (result: R) => boolean,
-): Promise<R> {
-  const result = await send(ctx.fence.guard(key, stamp), stamp);
-  if (!missed(result)) return result;
-  const found = await ctx.fence.refusal(key, stamp, deadline);
-  return found ? send({ ...key, Written: found }, after(found, stamp)) : result;
 }
 
 /** Each takes its caller's arguments, then the call's deadline (see deadline.ts). */
@@ -184,72 +153,6 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     return toSession(ctx, readable);
   }
 
-  /** Inserts a session believed new; false when it exists after all. */
-  async function insertNew(ctx: Context, doc: SessionDocument, deadline: Deadline): Promise<boolean> {
-    try {
-      await ctx.sessions.insertOne(doc, deadline.writeOptions());
-      return true;
-    } catch (err) {
-      if (serverErrorCode(err) === DUPLICATE_KEY) return false;
-      throw err;
-    }
-  }
-
-  /**
-   * Upserts `update` (stamped `Written`) under the write fence. `sealed`: a fresh IV changes
-   * every sealed `Data`, which FerretDB v1 never skips, so it needs no read-back (see renamed-set).
-   * With `create` false, updates only, and resolves false when there is no document to write.
-   */
-  async function upsert(
-    ctx: Context,
-    id: string,
-    update: UpdateFilter<SessionDocument>,
-    deadline: Deadline,
-    sealed: boolean,
-    create: boolean,
-  ): Promise<boolean> {
-    const fields = update.$set as Partial<SessionDocument>;
-    const stamp = fields.Written!;
-    const send = (filter: Filter<SessionDocument>, own = filter): Promise<boolean> =>
-      ctx.limits.skipsRenames && !sealed
-        ? upsertRenames(ctx.sessions, filter, update, deadline, own, create)
-        : ctx.sessions
-            .updateOne(filter, update, { upsert: create, ...deadline.writeOptions() })
-            .then((result) => result.matchedCount + result.upsertedCount > 0);
-    const key = ctx.layout.key(id);
-    try {
-      if (await send(ctx.fence.guard(key, stamp))) return true;
-      // Not created, and nothing matched: a later stamp refused it, or the document is gone.
-      const found = await ctx.fence.refusal(key, stamp, deadline);
-      return found ? overtake(key, found, fields, send) : false;
-    } catch (err) {
-      if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
-      // Refused by a later stamp, the upsert tried to insert: once more against that document.
-      const found = await ctx.fence.refusal(key, stamp, deadline);
-      if (found) return overtake(key, found, fields, send);
-      // Two racing upserts of a new session: the loser retries and finds the winner's document.
-      // A duplicate SessionID under the `_id` key: a 1.x document exists, now found by SessionID.
-      await ctx.layout.adoptDuplicate(err, ctx.sessions, id);
-      return send(ctx.fence.guard(ctx.layout.key(id), stamp));
-    }
-  }
-
-  /** The second try of a refused upsert; refused again, a newer write came in between and stands. */
-  async function overtake(
-    key: Filter<SessionDocument>,
-    found: Date,
-    fields: Partial<SessionDocument>,
-    send: (filter: Filter<SessionDocument>, own: Filter<SessionDocument>) => Promise<boolean>,
-  ): Promise<boolean> {
-    fields.Written = after(found, fields.Written!);
-    try {
-      return await send({ ...key, Written: found }, { ...key, Written: fields.Written });
-    } catch (err) {
-      if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
-      return true;
-    }
-  }
-
   async function set(sid: unknown, session: unknown, deadline: Deadline): Promise<SessionData> {
     const id = checkSessionId(sid);
     const input = checkSession(session);
@@ -295,6 +198,23 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     return input;
   }
 
+  /** Sends a touch's `update`, stamped, to the session's document where `live` holds. */
+  function renew(
+    ctx: Context,
+    id: string,
+    update: UpdateFilter<SessionDocument>,
+    live: Filter<SessionDocument>,
+    stamp: Date,
+    deadline: Deadline,
+  ): Promise<UpdateResult> {
+    const missed = (result: UpdateResult): boolean => result.matchedCount === 0;
+    const send = (filter: Filter<SessionDocument>, written: Date): Promise<UpdateResult> => {
+      (update.$set as Partial<SessionDocument>).Written = written;
+      return ctx.sessions.updateOne({ ...filter, ...live }, update, deadline.writeOptions());
+    };
+    return ordered(ctx, id, deadline, () => ctx.layout.lookup(id, (key) => fenced(ctx, key, stamp, deadline, send, missed), missed));
+  }
+
   /**
    * Stores the renewed cookie and restarts the idle clock of a live session, in one write.
    * Its filter carries the liveness conditions unless this process knows the session lives
@@ -312,38 +232,18 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const { set: clocks, unset } = ctx.expiry.stamp(cookie, ctx.settings.timeToLive > 0 ? new Date(now) : null);
     // Nothing renews: a cookie that ends with the browser session, and no idle clock.
     if (clocks.Expires === undefined && clocks.LastAccessed === undefined) return;
-    const stamp = new Date(now);
-    const fields: Record<string, unknown> = { ...clocks, Written: stamp };
-    const update: UpdateFilter<SessionDocument> = { $set: fields };
     const known = ctx.known.get(id);
+    const update: UpdateFilter<SessionDocument> = { $set: { ...clocks } };
     // Without a cookie to store, touch only restarts the idle clock.
     if (cookie !== undefined) {
       const renewed = renewedCookie(ctx, id, session as SessionData, known);
-      Object.assign(fields, renewed.set);
+      Object.assign(update.$set!, renewed.set);
       const unsets: Record<string, ''> = { ...unset, ...renewed.unset };
       if (Object.keys(unsets).length > 0) update.$unset = unsets;
     }
     const surelyLive = known !== undefined && known.deadline - now > Math.max(ctx.settings.operationTimeoutMs, MIN_MARGIN_MS);
     const live = surelyLive ? {} : { ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now) };
-    const missed = (result: UpdateResult): boolean => result.matchedCount === 0;
-    await ordered(ctx, id, deadline, () =>
-      ctx.layout.lookup(
-        id,
-        (key) =>
-          fenced(
-            ctx,
-            key,
-            stamp,
-            deadline,
-            (filter, written) => {
-              fields.Written = written;
-              return ctx.sessions.updateOne({ ...filter, ...live }, update, deadline.writeOptions());
-            },
-            missed,
-          ),
-        missed,
-      ),
-    );
+    await renew(ctx, id, update, live, new Date(now), deadline);
     if (known) {
       const deadline = cookie === undefined ? NaN : ctx.expiry.deadlineAfter(clocks, known.absolute);
       const expires = cookie === undefined ? known.expires : clocks.Expires !== undefined;
