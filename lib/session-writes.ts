@@ -77,21 +77,22 @@ export async function upsert(
           .updateOne(filter, update, { upsert: create, ...deadline.writeOptions() })
           .then((result) => result.matchedCount + result.upsertedCount > 0);
   const key = ctx.layout.key(id);
+  let duplicate: unknown;
   try {
     if (await send(ctx.fence.guard(key, stamp))) return true;
-    // Not created, and nothing matched: a later stamp refused it, or the document is gone.
-    const found = await ctx.fence.refusal(key, stamp, deadline);
-    return found ? overtake(key, found, fields, send) : false;
   } catch (err) {
     if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
-    // Refused by a later stamp, the upsert tried to insert: once more against that document.
-    const found = await ctx.fence.refusal(key, stamp, deadline);
-    if (found) return overtake(key, found, fields, send);
-    // Two racing upserts of a new session: the loser retries and finds the winner's document.
-    // A duplicate SessionID under the `_id` key: a 1.x document exists, now found by SessionID.
-    await ctx.layout.adoptDuplicate(err, ctx.sessions, id);
-    return send(ctx.fence.guard(ctx.layout.key(id), stamp));
+    duplicate = err;
   }
+  // Refused by a later stamp (an upsert then tried to insert): once more against that document.
+  const found = await ctx.fence.refusal(key, stamp, deadline);
+  if (found) return overtake(key, found, fields, send);
+  // Not created, and nothing matched: the document is gone.
+  if (duplicate === undefined) return false;
+  // Two racing upserts of a new session: the loser retries and finds the winner's document.
+  // A duplicate SessionID under the `_id` key: a 1.x document exists, now found by SessionID.
+  await ctx.layout.adoptDuplicate(duplicate, ctx.sessions, id);
+  return send(ctx.fence.guard(ctx.layout.key(id), stamp));
 }
 
 /** The second try of a refused upsert; refused again, a newer write came in between and stands. */

@@ -27,7 +27,7 @@ export interface WriteFence {
 
 const NEVER: WriteFence = { guard: (key) => key, refusal: async () => null };
 
-const fenced = (key: Filter<SessionDocument>): boolean => typeof key._id === 'string';
+const isFenced = (key: Filter<SessionDocument>): boolean => typeof key._id === 'string';
 
 /** The stamp a second try writes: just past the one it found, and not before its own. */
 export function after(found: Date, stamp: Date): Date {
@@ -37,9 +37,9 @@ export function after(found: Date, stamp: Date): Date {
 export function writeFence(on: boolean, sessions: Collection<SessionDocument>): WriteFence {
   if (!on) return NEVER;
   return {
-    guard: (key, stamp) => (fenced(key) ? { ...key, Written: { $not: { $gt: stamp } } } : key),
+    guard: (key, stamp) => (isFenced(key) ? { ...key, Written: { $not: { $gt: stamp } } } : key),
     async refusal(key, stamp, deadline) {
-      if (!fenced(key)) return null;
+      if (!isFenced(key)) return null;
       deadline.check();
       const doc = await sessions.findOne(key, { projection: { Written: 1 } });
       const found = doc?.Written;
