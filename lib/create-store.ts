@@ -5,6 +5,7 @@ import { watchConnection } from './connection-events';
 import { deadline, type Deadline } from './deadline';
 import { resolveDb } from './handle';
 import { lifecycle } from './lifecycle';
+import { watchMadeSessions } from './made-sessions';
 import { StoreBase } from './store-prototype';
 import { sessionOperations } from './operations';
 import { DEFAULT_OPERATION_TIMEOUT_MS, readOptions, type Settings } from './options';
@@ -36,7 +37,7 @@ export function createStore(handle: unknown, callback?: Callback<SessionStore> |
   const timeoutMs = settings?.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
   const unwatch = db ? watchConnection(db.client, store) : () => {};
   const life = lifecycle(db, settings, invalid);
-  const ops = sessionOperations(life.context);
+  const ops = sessionOperations(life.context, watchMadeSessions(store));
   const users = userOperations(life.context);
 
   async function close(): Promise<void> {

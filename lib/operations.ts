@@ -8,6 +8,7 @@ import { cleanup, flagDeletion, isFlagged, NOT_FLAGGED } from './delete-flags';
 import type { SessionDocument } from './document';
 import { sealedBytes } from './encryption';
 import { idleRefreshes, type IdleRefreshes } from './idle-refresh';
+import type { MadeSessions } from './made-sessions';
 import { retryTransient } from './retry';
 import { checkSessionId } from './session-id';
 import { fenced, insertNew, ordered, upsert } from './session-writes';
@@ -47,7 +48,7 @@ export interface Operations {
   stop(): void;
 }
 
-export function sessionOperations(context: () => Promise<Context>): Operations {
+export function sessionOperations(context: () => Promise<Context>, made: MadeSessions): Operations {
   let refreshes: IdleRefreshes | undefined;
   const refreshesOf = (ctx: Context): IdleRefreshes =>
     (refreshes ??= idleRefreshes(ctx.settings.timeToLive, (id, at) =>
@@ -121,14 +122,18 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
     const fields: Partial<SessionDocument> = { ...data.set, ...clocks, ...user.set, Written: now };
     refreshes?.cancel(id);
     const known = ctx.known.get(id);
-    const fresh = known ? null : ctx.layout.insert(id, { ...fields, Created: now });
+    // Neither read, written nor made here: perhaps a session a 1.x process made since (see layout).
+    const blind = !known && !made.take(id);
     // With UserKey, a session this process read is written back only where it still is: one
     // revoked and removed (or expired, or destroyed) while a request held it stays gone.
     const create = !(known && ctx.settings.userKey);
     let written = true;
+    let inserted = false;
     try {
       await ordered(ctx, id, deadline, async () => {
-        if (fresh && (await insertNew(ctx, fresh, deadline))) return;
+        if (blind) await ctx.layout.probe(ctx.sessions, id);
+        const fresh = known ? null : ctx.layout.insert(id, { ...fields, Created: now });
+        if (fresh && (inserted = await insertNew(ctx, fresh, deadline))) return;
         // What this process knows the document holds is not sent again: every set is a hot path.
         const update = ctx.layout.write(id, fields, { ...(known?.expires === false ? {} : unset), ...data.unset, ...user.unset });
         // Created: kept from the first write; older documents get theirs now.
@@ -142,7 +147,7 @@ export function sessionOperations(context: () => Promise<Context>): Operations {
       ctx.known.forget(id);
       return input;
     }
-    const absolute = fresh ? ctx.expiry.absolute({ Created: now }) : (known?.absolute ?? NaN);
+    const absolute = inserted ? ctx.expiry.absolute({ Created: now }) : (known?.absolute ?? NaN);
     ctx.known.add(id, {
       deadline: ctx.expiry.deadlineAfter(fields, absolute),
       absolute,

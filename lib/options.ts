@@ -2,6 +2,7 @@ import createDebug from 'debug';
 import type createStore from '../types';
 import { readUserKey, type UserReader } from './user-key';
 import { readEncryptionKeys, type Keyring } from './encryption';
+import type { LookupMode } from './layout';
 
 const debug = createDebug('express-session-mongodb');
 
@@ -21,6 +22,8 @@ export interface Settings {
   encryption?: Keyring;
   /** Undefined: on, except on FerretDB v1 (see write-fence). */
   fenceLateWrites: boolean | undefined;
+  /** Not an option: tests force the lookup mode the server would not choose (spec/support/lookup.ts). */
+  lookup?: LookupMode;
 }
 
 /** Long enough for a slow server, short enough that a request does not hang on an outage. */

@@ -48,10 +48,12 @@ export async function prepare(db: Db, settings: Settings): Promise<Context> {
     await sessions.createIndex({ SessionID: 1 }, { unique: true, name: 'SessionID_1' });
   }
   if (settings.userKey) await ensureUserIndex(sessions);
-  const layout = await detectLayout(sessions);
-  const expiry = await manageExpiry(db, sessions, settings);
   const limits = await detectServerLimits(db);
-  debug('ready: collection %s, layout %s, expiry %s', settings.collectionName, layout.legacy ? '1.x (SessionID)' : '_id', expiry.mode);
+  // FerretDB v1, which rewrites renames, also serves no filter but `{ _id }` from its storage.
+  const layout = await detectLayout(db, sessions, limits.skipsRenames === true, settings.lookup);
+  const expiry = await manageExpiry(db, sessions, settings);
+  const keyed = layout.mode === 'either' ? '_id or 1.x SessionID' : layout.legacy ? '1.x (SessionID)' : '_id, then 1.x SessionID';
+  debug('ready: collection %s, lookups by %s, expiry %s', settings.collectionName, keyed, expiry.mode);
   return {
     settings,
     sessions,

@@ -11,7 +11,7 @@ import type { SessionDocument } from './document';
  * stamp it found, so it lands unless yet another write came in between, and that one is newer.
  * So late writes are harmless as long as the fleet's clocks agree within the lateness.
  *
- * Only `_id` keys are fenced: 1.x documents (keyed by `SessionID`) are written by 1.x
+ * Only `_id` keys are fenced: 1.x documents (found by `SessionID`) are written by 1.x
  * processes too, which do not stamp, and an upsert refused under `SessionID` would insert a
  * second document where an `_id` key fails with a duplicate key.
  */
@@ -27,7 +27,21 @@ export interface WriteFence {
 
 const NEVER: WriteFence = { guard: (key) => key, refusal: async () => null };
 
-const isFenced = (key: Filter<SessionDocument>): boolean => typeof key._id === 'string';
+/**
+ * The part of `key` that finds a 2.x document, fenced alone: `{ _id }`, or the first branch of
+ * an `$or` that also finds a 1.x document (see layout); null for a `SessionID` key.
+ */
+function ownKey(key: Filter<SessionDocument>): Filter<SessionDocument> | null {
+  const own = key.$or?.[0] ?? key;
+  return typeof own._id === 'string' ? own : null;
+}
+
+function guarded(key: Filter<SessionDocument>, stamp: Date): Filter<SessionDocument> {
+  const own = ownKey(key);
+  if (own === null) return key;
+  const fenced = { ...own, Written: { $not: { $gt: stamp } } };
+  return key.$or ? { ...key, $or: [fenced, ...key.$or.slice(1)] } : fenced;
+}
 
 /** The stamp a second try writes: just past the one it found, and not before its own. */
 export function after(found: Date, stamp: Date): Date {
@@ -37,11 +51,12 @@ export function after(found: Date, stamp: Date): Date {
 export function writeFence(on: boolean, sessions: Collection<SessionDocument>): WriteFence {
   if (!on) return NEVER;
   return {
-    guard: (key, stamp) => (isFenced(key) ? { ...key, Written: { $not: { $gt: stamp } } } : key),
+    guard: guarded,
     async refusal(key, stamp, deadline) {
-      if (!isFenced(key)) return null;
+      const own = ownKey(key);
+      if (own === null) return null;
       deadline.check();
-      const doc = await sessions.findOne(key, { projection: { Written: 1 } });
+      const doc = await sessions.findOne(own, { projection: { Written: 1 } });
       const found = doc?.Written;
       return found instanceof Date && found.getTime() > stamp.getTime() ? found : null;
     },

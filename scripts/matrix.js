@@ -4,8 +4,9 @@
 // tests, a few at a time (they mostly wait on timers). Each run starts its own server
 // unless MONGODB_URI is set. Exits non-zero if any combination fails. Arguments, if any, name
 // the combinations to run, as ESM_MATRIX spells them (e.g. `mongodb=mongodb-5,express=express-4`;
-// an empty string is the newest of everything). Every run has FenceLateWrites on (ESM_FENCE=1),
-// which FerretDB v1 leaves off by default and npm test runs that way.
+// an empty string is the newest of everything). Every run writes and looks up as on MongoDB:
+// FenceLateWrites on (ESM_FENCE=1) and one filter for 2.x and 1.x documents (ESM_LOOKUP=either),
+// where FerretDB v1 gets neither by default and npm test runs that way.
 
 const { spawn } = require('node:child_process');
 const path = require('node:path');
@@ -54,7 +55,10 @@ function run(matrix) {
   return new Promise((resolve) => {
     const mocha = path.join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');
     const args = [mocha, 'spec/integration', ...EXCLUDE.flatMap((file) => ['--exclude', file])];
-    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ESM_MATRIX: matrix, ESM_FENCE: '1' } });
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      env: { ...process.env, ESM_MATRIX: matrix, ESM_FENCE: '1', ESM_LOOKUP: 'either' },
+    });
     let output = '';
     // A run takes about a minute; one that hangs fails instead of stalling CI.
     const timer = setTimeout(() => {

@@ -64,6 +64,19 @@ for (const order of ['1.x first', '2.x first']) {
           expect(await old.get('gone-1x')).to.equal(null);
         });
 
+        it('a 1.x session that 2.x sets or destroys without reading it first is written in place, never beside it', async () => {
+          await old.set('blind-1x', session(1));
+          await store.set('blind-1x', session(2));
+          expect(await copies(db, 'blind-1x')).to.equal(1);
+          expect(await old.get('blind-1x')).to.deep.equal(session(2));
+          expect(await store.get('blind-1x')).to.deep.equal(session(2));
+
+          await old.set('blind-gone', session(3));
+          await store.destroy('blind-gone');
+          expect(await copies(db, 'blind-gone')).to.equal(0);
+          expect(await old.get('blind-gone')).to.equal(null);
+        });
+
         it('sessions 2.x creates are read, changed and destroyed by 1.x, in place', async () => {
           await store.set('by-2x', session(1));
           expect(await old.get('by-2x')).to.deep.equal(session(1));

@@ -2,15 +2,21 @@ import { expect } from 'chai';
 import type { CommandStartedEvent, Db } from 'mongodb';
 import { MongoClient } from 'mongodb';
 import { v1Set } from '../support/legacy-v1';
+import { Browser, startApp } from '../support/http';
+import { firstWrite, lookupInUse } from '../support/lookup';
 import { isFerretDB, serverUri } from '../support/server';
-import { openStore, sessionWith, type Options, type SessionStore } from '../support/store';
+import { madeHere, openStore, sessionWith, type Options, type SessionStore } from '../support/store';
 
 /** How a set of an existing session is sent: FerretDB v1 needs the document back (lib/renamed-set.ts). */
 const UPDATE = (): string => (isFerretDB() ? 'findAndModify' : 'update');
+/** Lookups in two steps insert new sessions; one filter for 2.x and 1.x documents upserts them. */
+const twoStep = (): boolean => lookupInUse(isFerretDB()) === 'two-step';
+const NEW = (): string => firstWrite(isFerretDB());
 
 /**
- * A set of a session this process has not lately found or written goes out as an insert,
- * and falls back to an update when the session exists after all.
+ * A set of a session express-session made here goes out as an insert where lookups are two
+ * steps, and falls back to an update when the session exists after all. A set of any other
+ * session this process has not lately found or written first looks among 1.x documents there.
  */
 describe('new sessions', () => {
   let client: MongoClient;
@@ -36,12 +42,13 @@ describe('new sessions', () => {
     return { db, store };
   }
 
-  it('are stored with one insert, in the document an upsert would write', async () => {
+  it('are stored in one write (an insert with two-step lookups), in the document an upsert would write', async () => {
     for (const Filter of [false, true]) {
       const { db, store } = await fresh({ Filter, TimeToLive: 60 });
       const data = Filter ? { 'a.b': 1 } : { a: 1 };
+      madeHere(store, 'new');
       await store.set('new', sessionWith(data));
-      expect(sent).to.deep.equal(['insert']);
+      expect(sent).to.deep.equal([NEW()]);
       const doc = await db.collection('Sessions').findOne({});
       expect(Object.keys(doc!).sort()).to.deep.equal(
         ['Created', 'Data', 'FilterVersion', 'LastAccessed', 'SessionID', 'Written', '_id'].sort(),
@@ -53,11 +60,12 @@ describe('new sessions', () => {
 
   it('a session found or written before is updated in one round trip', async () => {
     const { store } = await fresh();
+    madeHere(store, 's');
     await store.set('s', sessionWith({ n: 1 }));
     await store.set('s', sessionWith({ n: 2 }));
     expect(await store.get('s')).to.deep.include({ n: 2 });
     await store.set('s', sessionWith({ n: 3 }));
-    expect(sent).to.deep.equal(['insert', UPDATE(), 'find', UPDATE()]);
+    expect(sent).to.deep.equal([NEW(), UPDATE(), 'find', UPDATE()]);
   });
 
   it('a session another process wrote is replaced, not duplicated', async () => {
@@ -66,9 +74,39 @@ describe('new sessions', () => {
     await other.set('shared', sessionWith({ by: 'other' }));
     sent.length = 0;
     await store.set('shared', sessionWith({ by: 'this' }));
-    expect(sent).to.deep.equal(['insert', UPDATE()]);
+    expect(sent).to.deep.equal(twoStep() ? ['find', 'insert', UPDATE()] : [UPDATE()]);
     expect(await db.collection('Sessions').countDocuments({})).to.equal(1);
     expect(await other.get('shared')).to.deep.include({ by: 'this' });
+  });
+
+  it('through express-session, a new session and a regenerated one are each saved in one write, with no lookup', async () => {
+    const { store } = await fresh();
+    const app = await startApp(store);
+    try {
+      const browser = new Browser(app.url);
+      await browser.get('/set?k=1');
+      expect(sent).to.deep.equal([NEW()]);
+      sent.length = 0;
+      const { body } = await browser.get<{ id: string; before: string }>('/regenerate?k=2');
+      expect(body.id).not.to.equal(body.before);
+      // express-session reads the cookie's session, then deletes it, then saves the new one.
+      expect(sent).to.deep.equal(['find', 'delete', NEW()]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a set of a session not made here (no generate first) looks among 1.x documents before inserting, with two-step lookups', async () => {
+    const { db, store } = await fresh();
+    await store.set('blind', sessionWith({ n: 1 }));
+    expect(sent).to.deep.equal(twoStep() ? ['find', 'insert'] : [UPDATE()]);
+    expect(await db.collection('Sessions').countDocuments({})).to.equal(1);
+    // Made once, then forgotten: the next blind set of another ID looks again.
+    madeHere(store, 'made');
+    sent.length = 0;
+    await store.set('made', sessionWith({ n: 2 }));
+    await store.set('other', sessionWith({ n: 3 }));
+    expect(sent).to.deep.equal(twoStep() ? ['insert', 'find', 'insert'] : [UPDATE(), UPDATE()]);
   });
 
   it('a flagged session keeps its flag when a process that never saw it saves it late', async () => {

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import type { CommandStartedEvent, Db, Document } from 'mongodb';
 import { MongoClient, ObjectId } from 'mongodb';
+import { firstWrite } from '../support/lookup';
 import { freshDb, isFerretDB, serverUri, skipBecause } from '../support/server';
-import { openStore, sessionWith, sleep, type Options, type SessionStore } from '../support/store';
+import { madeHere, openStore, sessionWith, sleep, type Options, type SessionStore } from '../support/store';
 
 /** UserKey, UserSessions and FlagUserSessions, against the real server. */
 
@@ -112,8 +113,9 @@ describe('UserKey', () => {
       const run = async (options: Options): Promise<string[]> => {
         const db = client.db(`esm_test_users_${process.pid}_${Date.now().toString(36)}_${options.UserKey ? 'u' : 'n'}`);
         const store = await openStore(db, { TimeToLive: 3600, ...options });
+        madeHere(store, 's'); // a new session, as express-session makes one: one write
         sent.length = 0;
-        await store.set('s', ofUser('alice')); // a new session: one insert
+        await store.set('s', ofUser('alice'));
         const session = (await store.get('s'))!; // a request: get, then set of a changed session
         await store.set('s', { ...session, n: 1 });
         await store.get('s');
@@ -131,7 +133,7 @@ describe('UserKey', () => {
       const without = await run({});
       const withKey = await run({ UserKey: 'passport.user' });
       expect(withKey).to.deep.equal(without);
-      expect(withKey.filter((name) => name === 'insert')).to.have.length(1);
+      expect(withKey[0]).to.equal(firstWrite(isFerretDB()));
     } finally {
       await client.close();
     }

@@ -19,3 +19,12 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 export function sessionWith<T extends object>(fields: T): SessionData & T {
   return { cookie: { path: '/', httpOnly: true, originalMaxAge: null }, ...fields } as SessionData & T;
 }
+
+/** What express-session does to start a session: it assigns `store.generate` and calls it. */
+export function madeHere(store: SessionStore, sid: string): void {
+  const generating = store as unknown as { generate: (req: { sessionID?: string }) => void };
+  generating.generate = (req) => {
+    req.sessionID = sid;
+  };
+  generating.generate({});
+}
