@@ -6,7 +6,7 @@ import { deadline, type Deadline } from './deadline';
 import { resolveDb } from './handle';
 import { lifecycle } from './lifecycle';
 import { watchMadeSessions } from './made-sessions';
-import { StoreBase } from './store-prototype';
+import { storeFor } from './store-prototype';
 import { sessionOperations } from './operations';
 import { DEFAULT_OPERATION_TIMEOUT_MS, readOptions, type Settings } from './options';
 import { sanitizeError } from './server-errors';
@@ -20,9 +20,14 @@ type SessionStore = createStoreTypes.SessionStore;
  * collection. Callable with or without `new`; returns the store at once and calls
  * `callback(err, store)` once the collection and its indexes exist.
  */
-export function createStore(handle: unknown, callback?: Callback<SessionStore> | null, options?: createStoreTypes.Options): SessionStore {
+export function createStore(
+  this: unknown,
+  handle: unknown,
+  callback?: Callback<SessionStore> | null,
+  options?: createStoreTypes.Options,
+): SessionStore {
   checkCallback(callback, 'createStore');
-  const store = new StoreBase() as SessionStore;
+  const store = storeFor(this) as SessionStore;
 
   // Checked now, reported through the callback: the store must exist either way.
   let settings: Settings | undefined;

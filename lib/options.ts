@@ -133,8 +133,11 @@ function readDeleteFlags(options: Loose): boolean {
  */
 export function readOptions(input: unknown): Settings {
   if (input === undefined || input === null) input = {};
+  // 1.x read `Options && Options.Name`: a value of another kind gave its properties, if any.
   if (typeof input !== 'object' || Array.isArray(input)) {
-    throw new TypeError('Options must be an object');
+    const read = typeof input === 'function' || Array.isArray(input) ? 'for its properties' : 'as no options';
+    debug('options: %s %s read %s, as 1.x did', Array.isArray(input) ? 'array' : typeof input, shown(input), read);
+    if (typeof input !== 'function') input = { ...(input as object) };
   }
   const options = input as createStore.Options as Loose;
 

@@ -7,3 +7,14 @@ import { Store } from 'express-session';
  * Typed as an EventEmitter: the typings call Store abstract, the methods are added per store.
  */
 export class StoreBase extends (Store as unknown as new () => EventEmitter) {}
+
+/**
+ * The store to build: `self` where 1.x's constructor would have built on it (`new createStore`,
+ * or a 1.x-style subclass calling `createStore.call(this, ...)`), else a new one.
+ */
+export function storeFor(self: unknown): StoreBase {
+  if (!(self instanceof StoreBase)) return new StoreBase();
+  // express-session's Store is a plain constructor function: it can set up `self` as `new` would.
+  (Store as unknown as (this: unknown) => void).call(self);
+  return self;
+}

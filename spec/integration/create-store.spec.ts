@@ -1,12 +1,13 @@
 import { expect } from 'chai';
 import { Store } from 'express-session';
 import { EventEmitter } from 'node:events';
-import { MongoClient } from 'mongodb';
+import { inherits } from 'node:util';
+import { MongoClient, type Db } from 'mongodb';
 import sinon from 'sinon';
 import createStore = require('../../lib');
 import { holdFirstCall } from '../support/held-call';
 import { freshDb, serverUri, testClient } from '../support/server';
-import { openStore, sessionWith, sleep } from '../support/store';
+import { openStore, sessionWith, sleep, type SessionStore } from '../support/store';
 
 async function indexNames(db: ReturnType<typeof freshDb>, collection = 'Sessions'): Promise<string[]> {
   return (await db.collection(collection).listIndexes().toArray()).map((index) => String(index.name)).sort();
@@ -45,6 +46,30 @@ describe('createStore', () => {
     const { set, get } = store;
     await set('detached', sessionWith({ n: 1 }));
     expect(await get('detached')).to.deep.include({ n: 1 });
+  });
+
+  it('a 1.x-style subclass (util.inherits, then createStore.call(this, ...)) is built on its own object', async () => {
+    function MyStore(this: object, db: Db, callback: (err: Error | null, store?: object) => void): void {
+      (createStore as unknown as (this: object, ...args: unknown[]) => void).call(this, db, callback);
+    }
+    inherits(MyStore, createStore as unknown as new () => object);
+    MyStore.prototype.label = () => 'mine';
+    let made!: SessionStore & { label(): string };
+    const called = await new Promise<object | undefined>((resolve, reject) => {
+      made = new (MyStore as unknown as new (...args: unknown[]) => typeof made)(freshDb(), (err: Error | null, store?: object) =>
+        err ? reject(err) : resolve(store),
+      );
+    });
+    expect(called).to.equal(made);
+    expect(made).to.be.instanceOf(MyStore).and.instanceOf(createStore).and.instanceOf(Store).and.instanceOf(EventEmitter);
+    expect(made.label()).to.equal('mine');
+    await made.set('sub', sessionWith({ n: 1 }));
+    expect(await made.get('sub')).to.deep.include({ n: 1 });
+    // Set up as an EventEmitter, as express-session's Store constructor does.
+    const heard = sinon.spy();
+    made.on('ping', heard);
+    made.emit('ping');
+    expect(heard.calledOnce).to.equal(true);
   });
 
   it('creates the collection and the indexes the options ask for before calling back', async () => {

@@ -120,11 +120,21 @@ describe('options', () => {
     ['system. CollectionName', { CollectionName: 'system.x' }, RangeError, /CollectionName/],
     ['number CollectionName', { CollectionName: 5 }, TypeError, /CollectionName/],
     ['object CollectionName', { CollectionName: { name: 'S' } }, TypeError, /CollectionName/],
-    ['options that are not an object', 'Sessions', TypeError, /Options/],
     ['a UserKey that is neither a path nor a function', { UserKey: ['passport', 'user'] }, TypeError, /Option UserKey.*array/],
     ['a UserKey path with an empty name', { UserKey: 'passport..user' }, RangeError, /Option UserKey/],
     ['an empty UserKey', { UserKey: '' }, RangeError, /Option UserKey/],
   ];
+  it('options that are not an object are read as 1.x read them (`Options && Options.Name`), with a debug line', async () => {
+    const defaults = readOptions({});
+    for (const options of [false, 0, '', true, 'Sessions', 5, [], () => {}]) {
+      const lines = await debugLines(() => expect(readOptions(options), String(options)).to.deep.equal(defaults));
+      expect(lines, String(options)).to.have.length(1);
+      expect(lines[0]).to.match(/options: .* read .*, as 1\.x did/);
+    }
+    const withProperties = Object.assign(() => {}, { CollectionName: 'Mine', IndexSessionID: true });
+    expect(readOptions(withProperties)).to.deep.include({ collectionName: 'Mine', indexSessionId: true });
+  });
+
   for (const [name, options, type, message] of bad) {
     it(`refuses ${name}`, () => {
       expect(() => readOptions(options)).to.throw(type, message);
