@@ -23,7 +23,13 @@ const createStore = require('../dist') as Types.CreateStore;
 /** A fixed secret: the cost of sealing does not depend on its value. */
 const BENCH_KEY = 'bench secret, at least 32 characters long';
 
-type Filter = { _id?: unknown };
+type Filter = { _id?: unknown; $or?: Array<{ _id?: unknown }> };
+
+/** The session a filter names: `{ _id }`, or on MongoDB the `_id` branch of this store's `$or` (see lib/layout). */
+function idOf(filter: Filter): string | undefined {
+  const id = filter._id ?? filter.$or?.[0]?._id;
+  return typeof id === 'string' ? id : undefined;
+}
 
 class StubCollection {
   private readonly docs = new Map<string, Document>();
@@ -33,14 +39,16 @@ class StubCollection {
   constructor(readonly collectionName: string) {}
 
   private reply(filter: Filter): Document | null {
-    const bytes = typeof filter._id === 'string' ? this.replies.get(filter._id) : undefined;
+    const id = idOf(filter);
+    const bytes = id === undefined ? undefined : this.replies.get(id);
     return bytes ? BSON.deserialize(bytes) : null;
   }
 
   private write(filter: Filter, update: Document): void {
-    if (typeof filter._id !== 'string') return;
+    const id = idOf(filter);
+    if (id === undefined) return;
     const set = (update.$set ?? {}) as Document;
-    this.docs.set(filter._id, { ...(this.docs.get(filter._id) ?? { _id: filter._id }), ...set });
+    this.docs.set(id, { ...(this.docs.get(id) ?? { _id: id }), ...set });
   }
 
   async findOne(filter: Filter): Promise<Document | null> {

@@ -53,6 +53,11 @@ const byId = (sid: string): Filter<SessionDocument> => ({ _id: sid });
 const bySessionId = (sid: string): Filter<SessionDocument> => ({ SessionID: sid });
 const either = (sid: string): Filter<SessionDocument> => ({ $or: [byId(sid), among1x(sid)] });
 
+/** `key` narrowed by `extra`: an `$and` where a spread would let one's `$or` replace the other's. */
+export function narrowed(key: Filter<SessionDocument>, extra: Filter<SessionDocument>): Filter<SessionDocument> {
+  return Object.keys(extra).some((name) => name in key) ? { $and: [key, extra] } : { ...key, ...extra };
+}
+
 /**
  * Whether a duplicate-key error was on `SessionID`. MongoDB names the key; FerretDB does
  * not, so then: no document has the session ID as `_id`, hence the clash was on `SessionID`.

@@ -8,6 +8,7 @@ import { cleanup, flagDeletion, isFlagged, NOT_FLAGGED } from './delete-flags';
 import type { SessionDocument } from './document';
 import { sealedBytes } from './encryption';
 import { idleRefreshes, type IdleRefreshes } from './idle-refresh';
+import { narrowed } from './layout';
 import type { MadeSessions } from './made-sessions';
 import { retryTransient } from './retry';
 import { checkSessionId } from './session-id';
@@ -171,7 +172,7 @@ export function sessionOperations(context: () => Promise<Context>, made: MadeSes
     const missed = (result: UpdateResult): boolean => result.matchedCount === 0;
     const send = (filter: Filter<SessionDocument>, written: Date): Promise<UpdateResult> => {
       (update.$set as Partial<SessionDocument>).Written = written;
-      return ctx.sessions.updateOne({ ...filter, ...live }, update, deadline.writeOptions());
+      return ctx.sessions.updateOne(narrowed(filter, live), update, deadline.writeOptions());
     };
     return ordered(ctx, id, deadline, () => ctx.layout.lookup(id, (key) => fenced(ctx, key, stamp, deadline, send, missed), missed));
   }

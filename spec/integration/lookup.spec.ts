@@ -111,6 +111,23 @@ describe('lookup by session ID', () => {
     }
   });
 
+  it('a touch that carries the liveness conditions renews its own session, never another live one', async () => {
+    const db = client.db(`esm_test_lookup_touch_${Date.now().toString(36)}`);
+    try {
+      const writer = await openStore(db, { TimeToLive: 60 });
+      for (const sid of ['a', 'b']) await writer.set(sid, sessionWith({ sid }));
+      // Another process: it does not know the session to be live, so its touch filters on that too.
+      const other = await openStore(db, { TimeToLive: 60 });
+      const expires = new Date(Date.now() + 7_200_000);
+      await other.touch('b', { cookie: { path: '/', httpOnly: true, originalMaxAge: 7_200_000, expires } } as never);
+      const sessions = db.collection('Sessions');
+      expect((await sessions.findOne({ _id: 'b' as never }))?.Expires).to.deep.equal(expires);
+      expect((await sessions.findOne({ _id: 'a' as never }))?.Expires).to.equal(undefined);
+    } finally {
+      await db.dropDatabase();
+    }
+  });
+
   it('a miss costs one command with either lookups (MongoDB), two with two-step ones (FerretDB v1, mongos)', async () => {
     const db = client.db(`esm_test_lookup_misses_${Date.now().toString(36)}`);
     try {
