@@ -137,7 +137,7 @@ export function readOptions(input: unknown): Settings {
   if (typeof input !== 'object' || Array.isArray(input)) {
     const read = typeof input === 'function' || Array.isArray(input) ? 'for its properties' : 'as no options';
     debug('options: %s %s read %s, as 1.x did', Array.isArray(input) ? 'array' : typeof input, shown(input), read);
-    if (typeof input !== 'function') input = { ...(input as object) };
+    if (typeof input !== 'function' && typeof input !== 'object') input = {};
   }
   const options = input as createStore.Options as Loose;
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MongoClient, type CommandStartedEvent, type Document } from 'mongodb';
+import { MongoClient, type CommandStartedEvent, type Db, type Document } from 'mongodb';
 import { lookupInUse } from '../support/lookup';
 import { isFerretDB, serverUri, skipBecause } from '../support/server';
 import { madeHere, openStore, sessionWith } from '../support/store';
@@ -128,14 +128,19 @@ describe('lookup by session ID', () => {
     }
   });
 
+  /** The filters a get of a missing session sends, in a collection holding another. */
+  async function filtersOfAMiss(db: Db): Promise<Document[]> {
+    const store = await openStore(db, { FenceLateWrites: false });
+    await store.set('present', sessionWith({ n: 1 }));
+    commands.length = 0;
+    expect(await store.get('absent')).to.equal(null);
+    return commands.map(filterOf).filter((f): f is Document => f !== undefined);
+  }
+
   it('a miss costs one command with either lookups (MongoDB), two with two-step ones (FerretDB v1, mongos)', async () => {
     const db = client.db(`esm_test_lookup_misses_${Date.now().toString(36)}`);
     try {
-      const store = await openStore(db, { FenceLateWrites: false });
-      await store.set('present', sessionWith({ n: 1 }));
-      commands.length = 0;
-      expect(await store.get('absent')).to.equal(null);
-      const filters = commands.map(filterOf).filter((f): f is Document => f !== undefined);
+      const filters = await filtersOfAMiss(db);
       const among1x = { _id: { $type: 'objectId' }, SessionID: 'absent' };
       expect(filters).to.deep.equal(lookupInUse(isFerretDB()) === 'two-step' ? [{ _id: 'absent' }, among1x] : [keyOf('absent')]);
     } finally {
@@ -147,11 +152,7 @@ describe('lookup by session ID', () => {
     if (isFerretDB()) skipBecause(this, 'FerretDB v1 reads the collection for any filter but { _id }; the plan needs MongoDB');
     const db = client.db(`esm_test_lookup_miss_${Date.now().toString(36)}`);
     try {
-      const store = await openStore(db, { FenceLateWrites: false });
-      await store.set('present', sessionWith({ n: 1 }));
-      commands.length = 0;
-      expect(await store.get('absent')).to.equal(null);
-      const filters = commands.map(filterOf).filter((f): f is Document => f !== undefined);
+      const filters = await filtersOfAMiss(db);
       const explained = await db.collection('Sessions').find(filters.at(-1)!).explain('executionStats');
       const stages = planStages(explained.queryPlanner);
       expect(stages, JSON.stringify(explained.queryPlanner)).not.to.include('COLLSCAN');
