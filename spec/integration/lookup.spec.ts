@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { MongoClient, type CommandStartedEvent, type Db, type Document } from 'mongodb';
+import { Admin, MongoClient, type CommandStartedEvent, type Db, type Document } from 'mongodb';
+import sinon from 'sinon';
+import { detectLayout } from '../../lib/layout';
+import type { SessionDocument } from '../../lib/document';
 import { lookupInUse } from '../support/lookup';
 import { isFerretDB, serverUri, skipBecause } from '../support/server';
 import { madeHere, openStore, sessionWith } from '../support/store';
@@ -161,5 +164,39 @@ describe('lookup by session ID', () => {
     } finally {
       await db.dropDatabase();
     }
+  });
+
+  describe('which lookup a server gets', () => {
+    afterEach(() => sinon.restore());
+    const modeOn = async (idFiltersOnly: boolean): Promise<string> => {
+      const db = client.db(`esm_test_lookup_mode_${Date.now().toString(36)}`);
+      return (await detectLayout(db, db.collection<SessionDocument>('Sessions'), idFiltersOnly)).mode;
+    };
+    /** The server answers `hello` as `answer` says; other commands go through. */
+    const helloAnswers = (answer: (command: Document) => Promise<Document> | undefined): void => {
+      const command = Admin.prototype.command;
+      sinon.stub(Admin.prototype, 'command').callsFake(function (this: Admin, cmd: Document, ...rest: unknown[]) {
+        return answer(cmd) ?? (command as (...args: unknown[]) => Promise<Document>).call(this, cmd, ...rest);
+      });
+    };
+
+    it('either on a server that serves every filter from indexes; two-step where only { _id } is (FerretDB v1)', async () => {
+      expect(await modeOn(false)).to.equal('either');
+      expect(await modeOn(true)).to.equal('two-step');
+    });
+
+    it('two-step behind a mongos, which answers hello (or isMaster, before 4.4.2) with msg isdbgrid', async () => {
+      helloAnswers((cmd) => (cmd.hello ? Promise.resolve({ ok: 1, msg: 'isdbgrid' }) : undefined));
+      expect(await modeOn(false)).to.equal('two-step');
+      sinon.restore();
+      helloAnswers((cmd) =>
+        cmd.hello
+          ? Promise.reject(Object.assign(new Error('no such command: hello'), { code: 59 }))
+          : cmd.isMaster
+            ? Promise.resolve({ ok: 1, msg: 'isdbgrid' })
+            : undefined,
+      );
+      expect(await modeOn(false)).to.equal('two-step');
+    });
   });
 });
