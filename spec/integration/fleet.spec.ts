@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Db } from 'mongodb';
+import { Browser, startApp } from '../support/http';
 import { freshDb } from '../support/server';
 import { openStore, sessionWith, sleep, type SessionStore } from '../support/store';
 import { openV1Store, v1 } from '../support/v1-adapter';
@@ -194,6 +195,56 @@ describe('a fleet of 1.x and 2.x with TimeToLive', () => {
       expect(await store.get('a')).to.equal(null);
       await store.set('b', sessionWith({ n: 2 }));
       expect(await old.get('b')).to.deep.equal(sessionWith({ n: 2 }));
+    });
+  }
+});
+
+describe('a fleet of 1.x and 2.x behind one cookie, over HTTP', () => {
+  type Reply = { id: string; values: Record<string, string> };
+  /** The browser's cookie, carried to a request that the other process serves. */
+  const carry = (from: Browser, to: Browser): void => {
+    to.cookie = from.cookie;
+  };
+
+  for (const IndexSessionID of [false, true]) {
+    it(`each request may go to either: one session, created, changed, regenerated and destroyed by both (IndexSessionID ${IndexSessionID})`, async () => {
+      const db = freshDb();
+      // 2.x starts first, before any 1.x document exists.
+      const store = await openStore(db, { IndexSessionID });
+      const old = (await openV1Store(db, { IndexSessionID })) as unknown as SessionStore;
+      const apps = [await startApp(old), await startApp(store)];
+      try {
+        const [at1x, at2x] = apps.map((app) => new Browser(app.url)) as [Browser, Browser];
+        await at1x.get('/set?a=1');
+        carry(at1x, at2x);
+        expect((await at2x.get<Reply>('/get')).body.values).to.deep.equal({ a: '1' });
+        await at2x.get('/set?b=2');
+        carry(at2x, at1x);
+        expect((await at1x.get<Reply>('/get')).body.values).to.deep.equal({ a: '1', b: '2' });
+        expect(await copies(db, at1x.sessionId!)).to.equal(1);
+
+        const regenerated = (await at2x.get<Reply & { before: string }>('/regenerate')).body;
+        expect(await copies(db, regenerated.before)).to.equal(0);
+        carry(at2x, at1x);
+        await at1x.get('/set?c=3');
+        carry(at1x, at2x);
+        expect((await at2x.get<Reply>('/get')).body).to.deep.equal({ id: regenerated.id, values: { c: '3' } });
+        expect(await copies(db, regenerated.id)).to.equal(1);
+
+        // A session 1.x made, destroyed by 2.x: gone for 1.x too, which starts an empty one.
+        const other = new Browser(apps[0]!.url);
+        await other.get('/set?x=1');
+        const sid = other.sessionId!;
+        const viaTwo = new Browser(apps[1]!.url);
+        carry(other, viaTwo);
+        expect(await viaTwo.get('/destroy')).to.deep.include({ status: 200 });
+        expect(await copies(db, sid)).to.equal(0);
+        const after = (await other.get<Reply>('/get')).body;
+        expect(after.values).to.deep.equal({});
+        expect(after.id).not.to.equal(sid);
+      } finally {
+        for (const app of apps) await app.close();
+      }
     });
   }
 });
