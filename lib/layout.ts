@@ -48,7 +48,8 @@ export interface Layout {
 }
 
 /** Only 1.x documents (ObjectId `_id`): MongoDB reads them from the `_id` index's ObjectId range. */
-export const among1x = (sid: string): Filter<SessionDocument> => ({ _id: { $type: 'objectId' }, SessionID: sid });
+const ANY_1X: Filter<SessionDocument> = { _id: { $type: 'objectId' } };
+const among1x = (sid: string): Filter<SessionDocument> => ({ ...ANY_1X, SessionID: sid });
 const byId = (sid: string): Filter<SessionDocument> => ({ _id: sid });
 const bySessionId = (sid: string): Filter<SessionDocument> => ({ SessionID: sid });
 const either = (sid: string): Filter<SessionDocument> => ({ $or: [byId(sid), among1x(sid)] });
@@ -129,10 +130,6 @@ function twoStepLayout(startLegacy: boolean): Layout {
   };
 }
 
-export function makeLayout(mode: LookupMode, startLegacy = false): Layout {
-  return mode === 'either' ? eitherLayout() : twoStepLayout(startLegacy);
-}
-
 /**
  * `either` on MongoDB; `two-step` where that filter would cost more than a second lookup on a
  * miss: FerretDB v1 (`idFiltersOnly`), or a mongos in front of shards. `forced`: tests only.
@@ -147,6 +144,6 @@ export async function detectLayout(
   const admin = db.admin();
   const routed = (await admin.command({ hello: 1 }).catch(() => admin.command({ isMaster: 1 }))).msg === 'isdbgrid';
   const mode = forced ?? (idFiltersOnly || routed ? 'two-step' : 'either');
-  if (mode === 'either') return makeLayout(mode);
-  return makeLayout(mode, (await sessions.findOne({ _id: { $type: 'objectId' } }, { projection: { _id: 1 } })) !== null);
+  if (mode === 'either') return eitherLayout();
+  return twoStepLayout((await sessions.findOne(ANY_1X, { projection: { _id: 1 } })) !== null);
 }
