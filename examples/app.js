@@ -23,8 +23,8 @@ async function main() {
     );
   }
   // The driver gives up on a write before the store's 10 s OperationTimeoutMS does, so that a
-  // write whose caller was told it timed out is never sent late (README, "What a timeout leaves possible").
-  // 50: FerretDB v1 on SQLite can wedge with 100 updates in flight (README, "On FerretDB v1").
+  // write whose caller was told it timed out is never sent late (docs/outages-and-timeouts.md, "What a timeout leaves possible").
+  // 50: FerretDB v1 on SQLite can wedge with 100 updates in flight (docs/ferretdb.md, "On FerretDB v1").
   const client = new MongoClient(uri, {
     waitQueueTimeoutMS: 5_000,
     serverSelectionTimeoutMS: 5_000,

@@ -11,7 +11,7 @@ const path = require('node:path');
 
 const HERE = __dirname;
 const BINARY = path.join(HERE, 'bin', 'ferretdb-launcher');
-// What the first build costs, measured on a 2-core machine (README, "Set up on a fresh machine").
+// What the first build costs, measured on a 2-core machine (docs/testing.md, "The bundled server").
 const FIRST_BUILD = 'first run only: 1 to 3 minutes, about 125 MB downloaded, 1 GB of Go caches';
 
 /** Ends the process with one line naming the problem and both ways out; no stack trace. */

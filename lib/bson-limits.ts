@@ -5,7 +5,7 @@ import { BSON, type Db } from 'mongodb';
  * server: a value some server cannot store (FerretDB v1 drops the connection on NaN,
  * Decimal128, MinKey, MaxKey, Code and Symbol, which fails every caller sharing the pool) or
  * that BSON would change without a word is refused with an error for that call alone.
- * README, "What is stored, converted and refused", is the table of these rules.
+ * docs/stored-values.md, "What is stored, converted and refused", is the table of these rules.
  */
 
 export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;

@@ -55,7 +55,7 @@ declare namespace createStore {
      * Every write of a session stamps `Written` and applies only where no later stamp is
      * stored, so a write that reaches the server late (its caller told it timed out) cannot
      * land over a newer one from any process. Default: on, except on FerretDB v1, which reads
-     * its whole collection for any filter other than `{ _id }` (README, "What a timeout leaves possible").
+     * its whole collection for any filter other than `{ _id }` (docs/outages-and-timeouts.md, "What a timeout leaves possible").
      */
     FenceLateWrites?: boolean;
     /** Read by 1.x and ignored; accepted for compatibility. */

@@ -10,7 +10,7 @@ import { openStore, sessionWith, sleep, type SessionStore } from '../support/sto
  * Issue 11, outcome 5: a write whose caller was told StoreTimeoutError must not land later
  * over a newer write. What the store holds, it drops: a step not sent yet, a retry, a write
  * waiting behind an earlier write of the same session. What the driver or the server already
- * holds is in the README ("What a timeout leaves possible"), with the client options that
+ * holds is in docs/outages-and-timeouts.md ("What a timeout leaves possible"), with the client options that
  * make the driver give up first.
  */
 
@@ -133,14 +133,14 @@ describe('a write waiting for a free connection when its caller timed out (the t
     }
   }
 
-  it("with the client's waitQueueTimeoutMS below OperationTimeoutMS (README), is never sent", async () => {
+  it("with the client's waitQueueTimeoutMS below OperationTimeoutMS (docs), is never sent", async () => {
     expect(
       await waitingWrite('queue-limit', { waitQueueTimeoutMS: 300 }, 'MongoWaitQueueTimeoutError'),
       'the waiting write was sent late',
     ).to.equal(1);
   });
 
-  it('without it, is sent once the connection frees up, as the README says', async () => {
+  it('without it, is sent once the connection frees up, as the docs say', async () => {
     expect(await waitingWrite('no-queue-limit', {}, 'StoreTimeoutError'), 'the waiting write').to.equal(2);
   });
 });

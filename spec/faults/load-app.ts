@@ -18,7 +18,7 @@ process.on('unhandledRejection', (reason) => {
   console.error('unhandled rejection:', reason);
 });
 
-// maxPoolSize as README advises for FerretDB v1.
+// maxPoolSize as docs/ferretdb.md advises for FerretDB v1.
 const client = new MongoClient(process.env.MONGODB_URI!, { heartbeatFrequencyMS: 500, maxPoolSize: 50 });
 createStore(
   client,

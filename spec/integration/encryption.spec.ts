@@ -206,7 +206,7 @@ describe('EncryptionKeys: sessions encrypted at rest', () => {
     const onRead = (await on.get('by-set'))!;
     await on.touch('by-set', { ...onRead, cookie: { ...onRead.cookie, expires: new Date(Date.now() + 60_000) } } as never);
     expect((await raw(db, 'by-set'))!.Cookie).to.be.instanceOf(Binary);
-    // The README's query for what is left encrypted.
+    // docs/encryption.md's query for what is left encrypted.
     const encryptedLeft = (): Promise<number> => db.collection('Sessions').countDocuments({ Data: { $type: 'binData' } });
     expect(await encryptedLeft()).to.equal(2);
     const off = await openStore(db, { EncryptionKeys: [null, K1] });

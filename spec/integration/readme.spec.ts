@@ -4,16 +4,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Browser } from '../support/http';
 import { freshDb, serverUri } from '../support/server';
+import { snippet } from '../support/snippets';
 import { sleep } from '../support/store';
 
 const ROOT = path.resolve(__dirname, '../..');
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-
-function snippet(name: string, language = 'js'): string {
-  const match = new RegExp(`<!-- snippet: ${name} -->\\s*\`\`\`${language}\\n([\\s\\S]*?)\`\`\``).exec(README);
-  if (!match) throw new Error(`README has no snippet ${name}`);
-  return match[1]!;
-}
 
 /** Starts `node file` with `env`, waits for "listening", returns the output so far and a stop. */
 async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<{ output: () => string; stop(): void }> {
@@ -81,7 +76,7 @@ describe('README', () => {
     this.timeout(60_000);
     const scratch = path.join(ROOT, '.tmp', 'readme-spec');
     fs.mkdirSync(scratch, { recursive: true });
-    fs.writeFileSync(path.join(scratch, 'app.mts'), snippet('typescript', 'ts'));
+    fs.writeFileSync(path.join(scratch, 'app.mts'), snippet('typescript'));
     const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     const options = [
       '--ignoreConfig',

@@ -1,12 +1,11 @@
 import { expect } from 'chai';
 import express from 'express';
 import session from 'express-session';
-import fs from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { Browser, COOKIE } from '../support/http';
 import { freshDb } from '../support/server';
+import { snippet } from '../support/snippets';
 import { openStore, type SessionStore } from '../support/store';
 
 /**
@@ -120,14 +119,7 @@ describe('revocation over HTTP (FlagUserSessions)', () => {
   }
 });
 
-describe("the README's log-out-everywhere recipes", () => {
-  const README = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
-  const snippet = (name: string): string => {
-    const match = new RegExp(`<!-- snippet: ${name} -->\\s*\`\`\`js\\n([\\s\\S]*?)\`\`\``).exec(README);
-    if (!match) throw new Error(`README has no snippet ${name}`);
-    return match[1]!;
-  };
-
+describe("the docs' log-out-everywhere recipes", () => {
   for (const name of ['logout-everywhere-callback', 'logout-everywhere-async']) {
     it(`${name} works as written: the other device is signed out, this one stays`, async () => {
       const store = await openStore(freshDb(), { UserKey: 'passport.user' });

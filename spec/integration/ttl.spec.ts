@@ -150,7 +150,7 @@ describe('TimeToLive', () => {
     await openStore(db, { TimeToLive: 30 });
     await openStore(db, { TimeToLive: 90 });
     expect(await ttlIndex(db)).to.deep.include({ expireAfterSeconds: 90 });
-    // 0 leaves the fleet's index alone (README: drop it by hand to stop expiry).
+    // 0 leaves the fleet's index alone (docs/expiry.md: drop it by hand to stop expiry).
     await openStore(db, { TimeToLive: 0 });
     expect(await ttlIndex(db)).to.deep.include({ expireAfterSeconds: 90 });
   });

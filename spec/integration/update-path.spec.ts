@@ -28,7 +28,7 @@ function value(rnd: () => number, depth: number): Value {
   if (kind === 1) return Math.floor(rnd() * 5);
   if (kind === 2) return ['', 'x', 'yes'][Math.floor(rnd() * 3)]!;
   if (kind === 3) return null;
-  // No arrays in arrays: FerretDB v1 refuses them (the README's table says so).
+  // No arrays in arrays: FerretDB v1 refuses them (docs/stored-values.md's table says so).
   if (kind === 4)
     return Array.from({ length: Math.floor(rnd() * 3) }, () => (rnd() < 0.5 ? object(rnd, depth + 1) : Math.floor(rnd() * 5)));
   return object(rnd, depth + 1);

@@ -57,13 +57,18 @@ describe('the packed package, installed in a scratch project', function () {
     );
   });
 
-  it('holds only what runs: built code, types, README, CHANGELOG, LICENSE', () => {
+  it('holds only what runs: built code, types, README and docs, CHANGELOG, LICENSE', () => {
     const outside = files.filter(
       (file) =>
-        !/^package\/(dist\/[\w-]+\.(js|mjs|d\.ts|d\.mts)|types\/index\.d\.m?ts|README\.md|CHANGELOG\.md|LICENSE|package\.json)$/.test(file),
+        !/^package\/(dist\/[\w-]+\.(js|mjs|d\.ts|d\.mts)|types\/index\.d\.m?ts|README\.md|docs\/[\w-]+\.md|CHANGELOG\.md|LICENSE|package\.json)$/.test(
+          file,
+        ),
     );
     expect(outside).to.deep.equal([]);
-    for (const needed of ['package/dist/index.js', 'package/dist/index.mjs', 'package/types/index.d.ts', 'package/LICENSE']) {
+    // The README's links into docs/ work on the registry's page and in node_modules too.
+    const docs = fs.readdirSync(path.join(ROOT, 'docs')).filter((name) => name.endsWith('.md'));
+    const pages = docs.map((name) => `package/docs/${name}`);
+    for (const needed of ['package/dist/index.js', 'package/dist/index.mjs', 'package/types/index.d.ts', 'package/LICENSE', ...pages]) {
       expect(files).to.include(needed);
     }
     const manifest = JSON.parse(fs.readFileSync(path.join(APP, 'node_modules/express-session-mongodb/package.json'), 'utf8'));

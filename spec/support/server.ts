@@ -63,7 +63,7 @@ export const mochaHooks = {
     process.on('unhandledRejection', onUnhandled);
     if (!process.env.MONGODB_URI) server = await ferretdb.start();
     // 50 connections at most: FerretDB v1 on SQLite can wedge a database for good with 100
-    // updates in flight on it (see README, "On FerretDB v1"); 100 is the driver's default.
+    // updates in flight on it (see docs/ferretdb.md, "On FerretDB v1"); 100 is the driver's default.
     client = new MongoClient(serverUri(), { serverSelectionTimeoutMS: 10_000, maxPoolSize: 50 });
     await client.connect();
     const info = await client.db('admin').command({ buildInfo: 1 });
