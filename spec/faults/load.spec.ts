@@ -4,6 +4,7 @@ import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { FaultServer } from '../support/fault-server';
 import { COOKIE } from '../support/http';
+import { withProgress } from '../support/progress';
 import { skipBecause } from '../support/server';
 import { sleep } from '../support/store';
 
@@ -56,8 +57,10 @@ describe('load with the server killed and restarted midway', function () {
   it(`${REQUESTS} requests from ${CLIENTS} clients: no crash, no unhandled rejection, no acknowledged session lost`, async function () {
     if (!FaultServer.available()) skipBecause(this, 'MONGODB_URI is set: the server is not ours to kill');
     const server = new FaultServer();
-    await server.start();
-    const app = await startApp(server.uri);
+    const app = await withProgress('starting a FerretDB of its own, then the app (compiled by ts-node)', async () => {
+      await server.start();
+      return startApp(server.uri);
+    });
     let crashes = 0;
     let stopping = false;
     app.child.once('exit', () => {
@@ -73,11 +76,14 @@ describe('load with the server killed and restarted midway', function () {
     let errors = 0;
     let sessionsReset = 0;
 
+    let serverState = 'up';
     const outage = (async () => {
       while (issued < REQUESTS / 3) await sleep(5);
       await server.kill();
+      serverState = 'killed';
       await sleep(1_500);
       await server.start();
+      serverState = 'restarted';
     })();
 
     async function client(index: number): Promise<void> {
@@ -107,8 +113,11 @@ describe('load with the server killed and restarted midway', function () {
         }
       }
     }
-    await Promise.all(Array.from({ length: CLIENTS }, (_, i) => client(i)));
-    await outage;
+    await withProgress(
+      `${REQUESTS} requests from ${CLIENTS} clients`,
+      Promise.all([...Array.from({ length: CLIENTS }, (_, i) => client(i)), outage]),
+      () => `${ok + errors} answered (${ok} ok, ${errors} errors), server ${serverState}`,
+    );
 
     stopping = true;
     app.child.kill('SIGTERM');
