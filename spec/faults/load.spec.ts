@@ -4,7 +4,7 @@ import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { FaultServer } from '../support/fault-server';
 import { COOKIE } from '../support/http';
-import { withProgress } from '../support/progress';
+import { progressLines } from '../support/progress';
 import { skipBecause } from '../support/server';
 import { sleep } from '../support/store';
 
@@ -57,10 +57,16 @@ describe('load with the server killed and restarted midway', function () {
   it(`${REQUESTS} requests from ${CLIENTS} clients: no crash, no unhandled rejection, no acknowledged session lost`, async function () {
     if (!FaultServer.available()) skipBecause(this, 'MONGODB_URI is set: the server is not ours to kill');
     const server = new FaultServer();
-    const app = await withProgress('starting a FerretDB of its own, then the app (compiled by ts-node)', async () => {
+    let step = (): string => 'starting a FerretDB of its own, then the app (compiled by ts-node)';
+    const progress = progressLines(`${REQUESTS} requests from ${CLIENTS} clients`, () => step());
+    let app: Awaited<ReturnType<typeof startApp>>;
+    try {
       await server.start();
-      return startApp(server.uri);
-    });
+      app = await startApp(server.uri);
+    } catch (err) {
+      progress.done();
+      throw err;
+    }
     let crashes = 0;
     let stopping = false;
     app.child.once('exit', () => {
@@ -113,11 +119,12 @@ describe('load with the server killed and restarted midway', function () {
         }
       }
     }
-    await withProgress(
-      `${REQUESTS} requests from ${CLIENTS} clients`,
-      Promise.all([...Array.from({ length: CLIENTS }, (_, i) => client(i)), outage]),
-      () => `${ok + errors} answered (${ok} ok, ${errors} errors), server ${serverState}`,
-    );
+    step = () => `${ok + errors} answered (${ok} ok, ${errors} errors), server ${serverState}`;
+    try {
+      await Promise.all([...Array.from({ length: CLIENTS }, (_, i) => client(i)), outage]);
+    } finally {
+      progress.done();
+    }
 
     stopping = true;
     app.child.kill('SIGTERM');

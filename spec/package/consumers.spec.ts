@@ -29,35 +29,23 @@ describe('the packed package, installed in a scratch project', function () {
   let files: string[];
 
   before(async () => {
-    fs.rmSync(SCRATCH, { recursive: true, force: true });
-    fs.mkdirSync(APP, { recursive: true });
-    const tarball = (await withProgress('npm pack', run([...NPM, 'pack', '--silent', '--pack-destination', SCRATCH], ROOT)))
-      .trim()
-      .split('\n')
-      .pop()!;
-    files = (await run(['tar', '-tzf', path.join(SCRATCH, tarball)], ROOT)).trim().split('\n');
-    fs.writeFileSync(path.join(APP, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
-    const typescript = (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/typescript/package.json'), 'utf8')) as { version: string })
-      .version;
-    await withProgress(
-      'npm install of the packed package and its peers, from the registry',
-      run(
-        [
-          ...NPM,
-          'install',
-          '--no-audit',
-          '--no-fund',
-          '--loglevel=error',
-          path.join(SCRATCH, tarball),
-          'mongodb@7',
-          'express-session@1',
-          `typescript@${typescript}`,
-          '@types/node@20',
-          '@types/express-session@1',
-        ],
-        APP,
-      ),
-    );
+    let step = 'npm pack';
+    await withProgress('packing the package, then installing it with its peers', prepare, () => step);
+
+    async function prepare(): Promise<void> {
+      fs.rmSync(SCRATCH, { recursive: true, force: true });
+      fs.mkdirSync(APP, { recursive: true });
+      const packed = await run([...NPM, 'pack', '--silent', '--pack-destination', SCRATCH], ROOT);
+      const tarball = packed.trim().split('\n').pop()!;
+      files = (await run(['tar', '-tzf', path.join(SCRATCH, tarball)], ROOT)).trim().split('\n');
+      fs.writeFileSync(path.join(APP, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+      const typescript = (
+        JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/typescript/package.json'), 'utf8')) as { version: string }
+      ).version;
+      const peers = ['mongodb@7', 'express-session@1', `typescript@${typescript}`, '@types/node@20', '@types/express-session@1'];
+      step = `npm install of ${tarball} and ${peers.join(', ')}, from the registry`;
+      await run([...NPM, 'install', '--no-audit', '--no-fund', '--loglevel=error', path.join(SCRATCH, tarball), ...peers], APP);
+    }
   });
 
   it('holds only what runs: built code, types, README, CHANGELOG, LICENSE', () => {

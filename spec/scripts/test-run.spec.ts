@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { documentation } from '../support/docs';
+import { withProgress } from '../support/progress';
 import { isFerretDB, serverBanner, serverUri } from '../support/server';
 
 /* What `npm test` says before its tests: an unreachable MONGODB_URI in one line, and which server it runs on. */
@@ -17,8 +18,8 @@ interface Ended {
   ms: number;
 }
 
-/** Runs `command` with MONGODB_URI set; past `limitMs`, kills its whole process group. */
-function run(command: string[], uri: string, limitMs: number): Promise<Ended> {
+/** Runs `command` (`label` in progress lines) with MONGODB_URI set; past `limitMs`, kills its whole process group. */
+function run(label: string, command: string[], uri: string, limitMs: number): Promise<Ended> {
   const started = Date.now();
   const child = spawn(command[0]!, command.slice(1), {
     cwd: ROOT,
@@ -32,12 +33,13 @@ function run(command: string[], uri: string, limitMs: number): Promise<Ended> {
   child.stderr.on('data', (chunk) => (stderr += chunk));
   // Without the check, `npm test` would go on to the whole suite: never let it.
   const limit = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), limitMs);
-  return new Promise((resolve) =>
+  const ended = new Promise<Ended>((resolve) =>
     child.once('close', (code, signal) => {
       clearTimeout(limit);
       resolve({ code: code ?? signal!, stdout, stderr, ms: Date.now() - started });
     }),
   );
+  return withProgress(`${label} with MONGODB_URI=${uri.replace(/\/\/[^@]*@/, '//')} (the check waits up to 5 s for an answer)`, ended);
 }
 
 const NO_ANSWER = (uri: string): string =>
@@ -48,7 +50,7 @@ describe('npm test, before its tests', function () {
   this.timeout(30_000);
 
   it(`with MONGODB_URI=${UNREACHABLE}: ends within 15 s, in one line naming the URI and the cause`, async () => {
-    const ended = await run([...NPM, 'test'], UNREACHABLE, 20_000);
+    const ended = await run('npm test', [...NPM, 'test'], UNREACHABLE, 20_000);
     expect(ended.stderr).to.equal(NO_ANSWER(UNREACHABLE));
     expect(ended.code).to.equal(1);
     expect(ended.ms).to.be.below(15_000);
@@ -57,13 +59,18 @@ describe('npm test, before its tests', function () {
   });
 
   it('never shows the password of the URI', async () => {
-    const ended = await run([process.execPath, 'scripts/check-server.js'], 'mongodb://alice:s3cret@127.0.0.1:1/app', 15_000);
+    const ended = await run(
+      'scripts/check-server.js',
+      [process.execPath, 'scripts/check-server.js'],
+      'mongodb://alice:s3cret@127.0.0.1:1/app',
+      15_000,
+    );
     expect(ended.stderr).to.equal(NO_ANSWER('mongodb://127.0.0.1:1/app'));
     expect(ended.code).to.equal(1);
   });
 
   it('with a reachable MONGODB_URI: passes, silently', async () => {
-    const ended = await run([process.execPath, 'scripts/check-server.js'], serverUri(), 15_000);
+    const ended = await run('scripts/check-server.js', [process.execPath, 'scripts/check-server.js'], serverUri(), 15_000);
     expect([ended.code, ended.stdout, ended.stderr]).to.deep.equal([0, '', '']);
   });
 

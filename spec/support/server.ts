@@ -3,6 +3,10 @@ import { MongoClient, type Db, type Document } from 'mongodb';
 /* Root hooks: one real server for the whole run. With MONGODB_URI set, that server;
  * otherwise FerretDB on SQLite, started here. */
 
+// .mocharc.json loads this file before the specs, whose loading (ts-node) takes a while (14 s on a
+// busy 2-core machine) before the hooks print anything: say so.
+console.log(`\n  loading the specs, then ${process.env.MONGODB_URI ? 'connecting to MONGODB_URI' : 'starting FerretDB'}...`);
+
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const ferretdb = require('../../ferretdb') as {
   start(options?: { port?: number; dir?: string }): Promise<RunningServer>;
