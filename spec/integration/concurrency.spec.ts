@@ -45,7 +45,12 @@ describe('concurrency', function () {
     const db = freshDb();
     const store = await openStore(db, { OperationTimeoutMS: 60_000 });
     const writes = Array.from({ length: 50 }, (_, i) => sessionWith({ writer: i }));
-    const results = await Promise.allSettled(writes.map((session) => store.set('one', session)));
+    let settled = 0;
+    const results = await withProgress(
+      '50 sets of one session at once',
+      Promise.allSettled(writes.map((session) => store.set('one', session).finally(() => settled++))),
+      () => `${settled} of 50 settled`,
+    );
     expect(results.every((r) => r.status === 'fulfilled')).to.equal(true);
     expect(await db.collection('Sessions').countDocuments({ SessionID: 'one' })).to.equal(1);
     const stored = (await store.get('one')) as unknown as { writer: number };

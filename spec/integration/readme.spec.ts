@@ -1,8 +1,10 @@
 import { expect } from 'chai';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Browser } from '../support/http';
+import { withProgress } from '../support/progress';
+import { runCommand } from '../support/run';
 import { freshDb, serverUri } from '../support/server';
 import { sleep } from '../support/store';
 
@@ -113,14 +115,10 @@ describe('README', () => {
       '--rootDir',
       scratch,
     ];
-    try {
-      execFileSync(process.execPath, [tsc, ...options, '--outDir', scratch, path.join(scratch, 'app.mts')], {
-        cwd: ROOT,
-        encoding: 'utf8',
-      });
-    } catch (err) {
-      throw new Error(`the snippet does not compile:\n${(err as { stdout?: string }).stdout ?? ''}`, { cause: err });
-    }
+    const compile = runCommand([process.execPath, tsc, ...options, '--outDir', scratch, path.join(scratch, 'app.mts')], ROOT);
+    await withProgress('tsc --strict over the snippet', compile).catch((err: Error) => {
+      throw new Error(`the snippet does not compile: ${err.message}`, { cause: err });
+    });
     const db = freshDb();
     const url = new URL(serverUri());
     url.pathname = `/${db.databaseName}`;

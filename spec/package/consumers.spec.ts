@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { withProgress } from '../support/progress';
+import { runCommand as run } from '../support/run';
 
 /*
  * The package as users get it: `npm pack`, installed into a scratch project with its peer
@@ -13,16 +13,6 @@ const ROOT = path.resolve(__dirname, '../..');
 const SCRATCH = path.join(ROOT, '.tmp', 'consumers');
 const APP = path.join(SCRATCH, 'app');
 const NPM = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ['npm'];
-
-/** Runs `command` in `cwd`, resolving with its output; asynchronous, so withProgress can speak meanwhile. */
-function run(command: string[], cwd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(command[0]!, command.slice(1), { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${command.join(' ')} failed:\n${stdout}${stderr}`, { cause: err }));
-      else resolve(stdout);
-    });
-  });
-}
 
 describe('the packed package, installed in a scratch project', function () {
   this.timeout(300_000);
