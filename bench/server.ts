@@ -1,7 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import type { CommandStartedEvent, MongoClient } from 'mongodb';
 
 /* The server the benchmarks talk to, what it is, and counting what is sent to it. */
@@ -12,7 +10,11 @@ interface RunningServer {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const ferretdb = require('../ferretdb') as { start(options?: { postgresqlURL?: string }): Promise<RunningServer> };
+const ferretdb = require('../ferretdb') as {
+  start(options?: { postgresqlURL?: string }): Promise<RunningServer>;
+  /** The FerretDB version ferretdb/go.mod pins: the embedded build reports "unknown" itself. */
+  version(): string;
+};
 
 export interface BenchServer {
   uri: string;
@@ -71,19 +73,12 @@ export async function finishRun(client: MongoClient, server: BenchServer, dbName
   await server.stop();
 }
 
-/** The FerretDB version ferretdb/go.mod pins: the embedded build reports "unknown" itself. */
-function pinnedFerretDBVersion(): string | undefined {
-  const goMod = fs.readFileSync(path.join(__dirname, '..', 'ferretdb', 'go.mod'), 'utf8');
-  return /github\.com\/FerretDB\/FerretDB\s+(v\S+)/.exec(goMod)?.[1];
-}
-
 export async function describeServer(client: MongoClient, server: BenchServer): Promise<string> {
   const info = await client.db('admin').command({ buildInfo: 1 });
   const version = String(info.version);
   if (info.ferretdbVersion === undefined) return `MongoDB ${version}`;
   let ferret = String(info.ferretdbVersion);
-  if (ferret === 'unknown' && server.ours)
-    ferret = `${pinnedFerretDBVersion()} (as pinned in ferretdb/go.mod; the build reports "unknown")`;
+  if (ferret === 'unknown' && server.ours) ferret = `${ferretdb.version()} (as pinned in ferretdb/go.mod; the build reports "unknown")`;
   const storage = !server.ours ? '' : server.postgresqlURL ? ` on ${describePostgreSQL()}` : ' on SQLite';
   return `FerretDB ${ferret}${storage}, answering as MongoDB ${version}`;
 }

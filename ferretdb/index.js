@@ -93,16 +93,33 @@ function goBuild() {
   });
 }
 
-function freePort() {
+/**
+ * Binds `port` on 127.0.0.1 and lets it go again: resolves with the port (0: a free one the
+ * system picks), rejects with EADDRINUSE when another process listens there.
+ */
+function probePort(port) {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
     server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
+    server.listen(port, '127.0.0.1', () => {
+      const bound = server.address().port;
+      server.close(() => resolve(bound));
     });
   });
+}
+
+/**
+ * `port` if no other process listens there: without this check, start() would connect to
+ * that process and take it for the FerretDB it just launched.
+ */
+async function ownPort(port) {
+  try {
+    return await probePort(port);
+  } catch (err) {
+    if (err.code !== 'EADDRINUSE') throw err;
+    throw Object.assign(new Error(`port ${port} on 127.0.0.1 is taken by another process`), { code: 'EADDRINUSE', port });
+  }
 }
 
 function canConnect(port) {
@@ -122,11 +139,12 @@ function canConnect(port) {
  * store the data in that PostgreSQL database instead of SQLite; `dir` is then ignored, no
  * folder is made or removed, and `dir` in the result is undefined). Resolves with
  * `{ uri, port, dir, process, stop() }`; `start` again with the same port and a given dir
- * (or the same postgresqlURL) restarts it over the same data.
+ * (or the same postgresqlURL) restarts it over the same data. A given port that another
+ * process listens on rejects with an error whose `code` is EADDRINUSE.
  */
 async function start(options = {}) {
   const binary = await build();
-  const port = options.port || (await freePort());
+  const port = await ownPort(options.port || 0);
   const postgresqlURL = options.postgresqlURL;
   const ownDir = !postgresqlURL && !options.dir;
   const dir = postgresqlURL ? undefined : options.dir || fs.mkdtempSync(path.join(os.tmpdir(), 'esm-ferretdb-'));
@@ -172,4 +190,20 @@ async function start(options = {}) {
   };
 }
 
-module.exports = { build, checkGo, start };
+/** The FerretDB version go.mod pins, e.g. "v1.24.2": the launcher embeds it, and reports "unknown" itself. */
+function version() {
+  return /github\.com\/FerretDB\/FerretDB\s+(v\S+)/.exec(fs.readFileSync(path.join(HERE, 'go.mod'), 'utf8'))[1];
+}
+
+/**
+ * What a server is, from its buildInfo: "FerretDB v1.24.2 (answers as MongoDB 7.0.42)", or
+ * "MongoDB 8.0.4". `bundled`: the server is this folder's launcher, whose "unknown" version
+ * is go.mod's pin (another FerretDB's "unknown" is left as it says).
+ */
+function serverName(info, bundled = false) {
+  if (typeof info.ferretdbVersion !== 'string') return `MongoDB ${info.version}`;
+  const ferret = info.ferretdbVersion === 'unknown' && bundled ? version() : info.ferretdbVersion;
+  return `FerretDB ${ferret} (answers as MongoDB ${info.version})`;
+}
+
+module.exports = { build, checkGo, serverName, start, version };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { FaultServer } from '../support/fault-server';
 import { COOKIE } from '../support/http';
+import { progressLines } from '../support/progress';
 import { skipBecause } from '../support/server';
 import { sleep } from '../support/store';
 
@@ -56,8 +57,16 @@ describe('load with the server killed and restarted midway', function () {
   it(`${REQUESTS} requests from ${CLIENTS} clients: no crash, no unhandled rejection, no acknowledged session lost`, async function () {
     if (!FaultServer.available()) skipBecause(this, 'MONGODB_URI is set: the server is not ours to kill');
     const server = new FaultServer();
-    await server.start();
-    const app = await startApp(server.uri);
+    let step = (): string => 'starting a FerretDB of its own, then the app (compiled by ts-node)';
+    const progress = progressLines(`${REQUESTS} requests from ${CLIENTS} clients`, () => step());
+    let app: Awaited<ReturnType<typeof startApp>>;
+    try {
+      await server.start();
+      app = await startApp(server.uri);
+    } catch (err) {
+      progress.done();
+      throw err;
+    }
     let crashes = 0;
     let stopping = false;
     app.child.once('exit', () => {
@@ -73,11 +82,14 @@ describe('load with the server killed and restarted midway', function () {
     let errors = 0;
     let sessionsReset = 0;
 
+    let serverState = 'up';
     const outage = (async () => {
       while (issued < REQUESTS / 3) await sleep(5);
       await server.kill();
+      serverState = 'killed';
       await sleep(1_500);
       await server.start();
+      serverState = 'restarted';
     })();
 
     async function client(index: number): Promise<void> {
@@ -107,8 +119,12 @@ describe('load with the server killed and restarted midway', function () {
         }
       }
     }
-    await Promise.all(Array.from({ length: CLIENTS }, (_, i) => client(i)));
-    await outage;
+    step = () => `${ok + errors} answered (${ok} ok, ${errors} errors), server ${serverState}`;
+    try {
+      await Promise.all([...Array.from({ length: CLIENTS }, (_, i) => client(i)), outage]);
+    } finally {
+      progress.done();
+    }
 
     stopping = true;
     app.child.kill('SIGTERM');

@@ -4,6 +4,7 @@ import { MongoClient, type CommandStartedEvent, type Db, type Document } from 'm
 import sinon from 'sinon';
 import { Browser, startApp } from '../support/http';
 import { v1Get, v1Set } from '../support/legacy-v1';
+import { withProgress } from '../support/progress';
 import { freshDb, serverUri } from '../support/server';
 import { openStore, sessionWith, sleep, type SessionStore } from '../support/store';
 
@@ -42,11 +43,15 @@ describe('expiry: cookie, idle and absolute clocks', () => {
     it('200 sessions with expired cookies count 0, as in MemoryStore', async () => {
       const store = await openStore(freshDb());
       const memory = new session.MemoryStore();
-      for (let i = 0; i < 200; i++) {
-        const sess = withCookie(100, { i });
-        await store.set(`s${i}`, sess);
-        await new Promise<void>((resolve) => memory.set(`s${i}`, sess, () => resolve()));
-      }
+      let i = 0;
+      const storeAll = async (): Promise<void> => {
+        for (; i < 200; i++) {
+          const sess = withCookie(100, { i });
+          await store.set(`s${i}`, sess);
+          await new Promise<void>((resolve) => memory.set(`s${i}`, sess, () => resolve()));
+        }
+      };
+      await withProgress('200 sessions stored one after another', storeAll, () => `${i} of 200 stored`);
       await sleep(150);
       const memoryLength = await new Promise<number>((resolve) => memory.length((_e, n) => resolve(n ?? -1)));
       expect([await store.length(), memoryLength]).to.deep.equal([0, 0]);

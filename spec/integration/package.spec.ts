@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { withProgress } from '../support/progress';
+import { runCommand } from '../support/run';
 import { freshDb, serverUri } from '../support/server';
 
 // The built package, as a user's require() finds it; `npm test` builds it first.
@@ -50,7 +52,7 @@ describe('the built package', () => {
     expect(out.got).to.deep.equal({ cookie: { path: '/' }, from: 'esm' });
   });
 
-  it('type-checks from TypeScript, CommonJS and ESM, with the 1.x call shape', function () {
+  it('type-checks from TypeScript, CommonJS and ESM, with the 1.x call shape', async function () {
     this.timeout(60_000);
     const cjs = `import createStore from 'express-session-mongodb';
 import session from 'express-session';
@@ -88,6 +90,7 @@ void [store, got];
       '--types',
       'node',
     ];
-    node([tsc, ...args, path.join(SCRATCH, 'consumer.cts'), path.join(SCRATCH, 'consumer.mts')]);
+    const files = [path.join(SCRATCH, 'consumer.cts'), path.join(SCRATCH, 'consumer.mts')];
+    await withProgress('tsc --strict over consumer.cts and consumer.mts', runCommand([process.execPath, tsc, ...args, ...files], ROOT));
   });
 });

@@ -1,8 +1,10 @@
 import { expect } from 'chai';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Browser } from '../support/http';
+import { withProgress } from '../support/progress';
+import { runCommand } from '../support/run';
 import { freshDb, serverUri } from '../support/server';
 import { snippet } from '../support/snippets';
 import { sleep } from '../support/store';
@@ -30,7 +32,21 @@ async function visit(browser: Browser, url: string, method = 'GET'): Promise<str
   return response.text();
 }
 
+/** The packages a snippet loads: require('x') and import ... from 'x', less Node's own. */
+function packagesLoadedBy(code: string): string[] {
+  const names = [...code.matchAll(/require\('([^']+)'\)|from '([^']+)'/g)].map((match) => (match[1] ?? match[2])!);
+  return names.filter((name) => !name.startsWith('node:'));
+}
+
 describe('README', () => {
+  it('the install line names every package the snippets load', () => {
+    const install = /^npm install (express-session-mongodb .*)$/m.exec(README)?.[1] ?? '';
+    const named = install.split(/\s+/);
+    const loaded = [...packagesLoadedBy(snippet('legacy')), ...packagesLoadedBy(snippet('typescript', 'ts'))];
+    expect(loaded).to.include.members(['express', 'express-session', 'mongodb', 'express-session-mongodb']);
+    expect(loaded.filter((name) => !named.includes(name))).to.deep.equal([]);
+  });
+
   it('gives exactly two set-up commands for a fresh machine: npm start and npm test', () => {
     const section = /## Set up on a fresh machine([\s\S]*?)\n## /.exec(README)?.[1] ?? '';
     const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
@@ -47,16 +63,19 @@ describe('README', () => {
     const url = new URL(serverUri());
     url.pathname = `/${db.databaseName}`;
     const port = 20_000 + Math.floor(Math.random() * 20_000);
+    // Only the server and the port change; the snippet itself says where it listens.
     const code = snippet('legacy')
       .replace('mongodb://localhost:27017/SomeDatabase', url.toString())
-      .replace('App.listen(3000)', `App.listen(${port}, () => console.log('listening'))`);
+      .replace('App.listen(3000,', `App.listen(${port},`)
+      .replace('http://localhost:3000/', `http://localhost:${port}/`);
     const child = spawn(process.execPath, ['-e', code], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
     try {
-      for (let i = 0; i < 200 && !output.includes('listening'); i++) await sleep(50);
-      expect(output).to.include('listening');
+      const listening = `listening on http://localhost:${port}/`;
+      for (let i = 0; i < 200 && !output.includes(listening) && child.exitCode === null; i++) await sleep(50);
+      expect(output).to.include(listening);
       const browser = new Browser(`http://127.0.0.1:${port}`);
       const texts: string[] = [];
       for (let i = 0; i < 2; i++) {
@@ -91,14 +110,10 @@ describe('README', () => {
       '--rootDir',
       scratch,
     ];
-    try {
-      execFileSync(process.execPath, [tsc, ...options, '--outDir', scratch, path.join(scratch, 'app.mts')], {
-        cwd: ROOT,
-        encoding: 'utf8',
-      });
-    } catch (err) {
-      throw new Error(`the snippet does not compile:\n${(err as { stdout?: string }).stdout ?? ''}`, { cause: err });
-    }
+    const compile = runCommand([process.execPath, tsc, ...options, '--outDir', scratch, path.join(scratch, 'app.mts')], ROOT);
+    await withProgress('tsc --strict over the snippet', compile).catch((err: Error) => {
+      throw new Error(`the snippet does not compile: ${err.message}`, { cause: err });
+    });
     const db = freshDb();
     const url = new URL(serverUri());
     url.pathname = `/${db.databaseName}`;

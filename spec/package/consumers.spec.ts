@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { withProgress } from '../support/progress';
+import { runCommand as run } from '../support/run';
 
 /*
  * The package as users get it: `npm pack`, installed into a scratch project with its peer
@@ -13,48 +14,28 @@ const SCRATCH = path.join(ROOT, '.tmp', 'consumers');
 const APP = path.join(SCRATCH, 'app');
 const NPM = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ['npm'];
 
-function run(command: string[], cwd: string, input?: string): string {
-  try {
-    return execFileSync(command[0]!, command.slice(1), { cwd, input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
-  } catch (err) {
-    const { stdout, stderr } = err as { stdout?: string; stderr?: string };
-    throw new Error(`${command.join(' ')} failed:\n${stdout ?? ''}${stderr ?? ''}`, { cause: err });
-  }
-}
-
 describe('the packed package, installed in a scratch project', function () {
   this.timeout(300_000);
   let files: string[];
 
-  before(() => {
-    fs.rmSync(SCRATCH, { recursive: true, force: true });
-    fs.mkdirSync(APP, { recursive: true });
-    const tarball = run([...NPM, 'pack', '--silent', '--pack-destination', SCRATCH], ROOT)
-      .trim()
-      .split('\n')
-      .pop()!;
-    files = run(['tar', '-tzf', path.join(SCRATCH, tarball)], ROOT)
-      .trim()
-      .split('\n');
-    fs.writeFileSync(path.join(APP, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
-    const typescript = (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/typescript/package.json'), 'utf8')) as { version: string })
-      .version;
-    run(
-      [
-        ...NPM,
-        'install',
-        '--no-audit',
-        '--no-fund',
-        '--loglevel=error',
-        path.join(SCRATCH, tarball),
-        'mongodb@7',
-        'express-session@1',
-        `typescript@${typescript}`,
-        '@types/node@20',
-        '@types/express-session@1',
-      ],
-      APP,
-    );
+  before(async () => {
+    let step = 'npm pack';
+    await withProgress('packing the package, then installing it with its peers', prepare, () => step);
+
+    async function prepare(): Promise<void> {
+      fs.rmSync(SCRATCH, { recursive: true, force: true });
+      fs.mkdirSync(APP, { recursive: true });
+      const packed = await run([...NPM, 'pack', '--silent', '--pack-destination', SCRATCH], ROOT);
+      const tarball = packed.trim().split('\n').pop()!;
+      files = (await run(['tar', '-tzf', path.join(SCRATCH, tarball)], ROOT)).trim().split('\n');
+      fs.writeFileSync(path.join(APP, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+      const typescript = (
+        JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/typescript/package.json'), 'utf8')) as { version: string }
+      ).version;
+      const peers = ['mongodb@7', 'express-session@1', `typescript@${typescript}`, '@types/node@20', '@types/express-session@1'];
+      step = `npm install of ${tarball} and ${peers.join(', ')}, from the registry`;
+      await run([...NPM, 'install', '--no-audit', '--no-fund', '--loglevel=error', path.join(SCRATCH, tarball), ...peers], APP);
+    }
   });
 
   it('holds only what runs: built code, types, README and docs, CHANGELOG, LICENSE', () => {
@@ -77,8 +58,8 @@ describe('the packed package, installed in a scratch project', function () {
     expect(manifest.exports['.'].require).to.have.keys('types', 'default');
   });
 
-  it('CommonJS require() returns the function itself', () => {
-    const out = run(
+  it('CommonJS require() returns the function itself', async () => {
+    const out = await run(
       [
         process.execPath,
         '-e',
@@ -89,11 +70,15 @@ describe('the packed package, installed in a scratch project', function () {
     expect(out.trim()).to.equal('function,true,true,3');
   });
 
-  it('ESM default and named imports are the same function', () => {
-    const out = run(
-      [process.execPath, '--input-type=module'],
+  it('ESM default and named imports are the same function', async () => {
+    const out = await run(
+      [
+        process.execPath,
+        '--input-type=module',
+        '-e',
+        "import c, { createStore } from 'express-session-mongodb'; console.log([typeof c, c === createStore].join());",
+      ],
       APP,
-      "import c, { createStore } from 'express-session-mongodb'; console.log([typeof c, c === createStore].join());",
     );
     expect(out.trim()).to.equal('function,true');
   });
@@ -157,7 +142,7 @@ void [name, flagged, byUser, revoked];
     );
   }
   for (const setup of setups) {
-    it(`type-checks with strict TypeScript, ${setup.name}`, () => {
+    it(`type-checks with strict TypeScript, ${setup.name}`, async () => {
       const dir = path.join(APP, setup.name.replace(/\W+/g, '-'));
       fs.mkdirSync(dir, { recursive: true });
       fs.writeFileSync(path.join(dir, setup.file), program(setup.importLine));
@@ -168,7 +153,8 @@ void [name, flagged, byUser, revoked];
           files: [setup.file],
         }),
       );
-      run([process.execPath, path.join(APP, 'node_modules/typescript/bin/tsc'), '-p', dir], APP);
+      const tsc = [process.execPath, path.join(APP, 'node_modules/typescript/bin/tsc'), '-p', dir];
+      await withProgress(`tsc -p ${path.relative(ROOT, dir)}`, run(tsc, APP));
     });
   }
 });

@@ -1,11 +1,16 @@
-import { MongoClient, type Db } from 'mongodb';
+import { MongoClient, type Db, type Document } from 'mongodb';
 
 /* Root hooks: one real server for the whole run. With MONGODB_URI set, that server;
  * otherwise FerretDB on SQLite, started here. */
 
+// .mocharc.json loads this file before the specs, whose loading (ts-node) takes a while (14 s on a
+// busy 2-core machine) before the hooks print anything: say so.
+console.log(`\n  loading the specs, then ${process.env.MONGODB_URI ? 'connecting to MONGODB_URI' : 'starting FerretDB'}...`);
+
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const ferretdb = require('../../ferretdb') as {
   start(options?: { port?: number; dir?: string }): Promise<RunningServer>;
+  serverName(info: Document, bundled?: boolean): string;
 };
 
 export interface RunningServer {
@@ -19,6 +24,7 @@ export interface RunningServer {
 let server: RunningServer | undefined;
 let client: MongoClient | undefined;
 let ferret = false;
+let banner = '';
 const databases: Db[] = [];
 const unhandled: unknown[] = [];
 
@@ -37,6 +43,11 @@ export function testClient(): MongoClient {
 /** True on FerretDB, whose gaps some tests must work around or skip. */
 export function isFerretDB(): boolean {
   return ferret;
+}
+
+/** The line the run prints first: which server, as the README names it, and where. */
+export function serverBanner(): string {
+  return banner;
 }
 
 /** Skips the running test, saying why in its title (mocha prints only titles). */
@@ -68,7 +79,8 @@ export const mochaHooks = {
     await client.connect();
     const info = await client.db('admin').command({ buildInfo: 1 });
     ferret = typeof info.ferretdbVersion === 'string';
-    console.log(`  server: ${ferret ? 'FerretDB' : 'MongoDB'} ${String(info.version)} at ${serverUri().replace(/\/\/[^@]*@/, '//')}`);
+    banner = `server: ${ferretdb.serverName(info, server !== undefined)} at ${serverUri().replace(/\/\/[^@]*@/, '//')}`;
+    console.log(`  ${banner}`);
   },
   async afterAll(this: Mocha.Context): Promise<void> {
     this.timeout(60_000);
