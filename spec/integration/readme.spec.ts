@@ -42,7 +42,7 @@ describe('README', () => {
   it('the install line names every package the snippets load', () => {
     const install = /^npm install (express-session-mongodb .*)$/m.exec(README)?.[1] ?? '';
     const named = install.split(/\s+/);
-    const loaded = [...packagesLoadedBy(snippet('legacy')), ...packagesLoadedBy(snippet('typescript', 'ts'))];
+    const loaded = [...packagesLoadedBy(snippet('legacy')), ...packagesLoadedBy(snippet('typescript'))];
     expect(loaded).to.include.members(['express', 'express-session', 'mongodb', 'express-session-mongodb']);
     expect(loaded.filter((name) => !named.includes(name))).to.deep.equal([]);
   });
