@@ -143,8 +143,10 @@ export function readEncryptionKeys(value: unknown): Keyring | undefined {
   if (!Array.isArray(value)) {
     throw new TypeError(`Option EncryptionKeys must be an array of secrets (the first encrypts), got ${describe(value)}`);
   }
-  const at = nullAt(value);
-  const secrets = value.flatMap((secret: unknown, index) => (secret === null ? [] : [{ secret, index }]));
+  // Holes read as undefined, and are refused as such: flatMap would skip them.
+  const items: unknown[] = Array.from(value as unknown[]);
+  const at = nullAt(items);
+  const secrets = items.flatMap((secret, index) => (secret === null ? [] : [{ secret, index }]));
   if (secrets.length === 0) {
     throw new RangeError(
       'Option EncryptionKeys must hold at least one secret besides null (to store sessions in plaintext, leave the option out)',

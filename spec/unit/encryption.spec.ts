@@ -202,6 +202,8 @@ describe('encryption (EncryptionKeys)', () => {
       ],
       ['a short Buffer', [Buffer.alloc(31, 7)], /EncryptionKeys\[0\].*got 31 bytes/],
       ['a number', [12345678], /EncryptionKeys\[0\].*got number/],
+      // eslint-disable-next-line no-sparse-arrays
+      ['a hole', [K1, , K3], /EncryptionKeys\[1\] must be a string.*got undefined/],
       ['a second null', [null, K1, null], /EncryptionKeys\[2\] is a second null/],
       ['two nulls after the first key', [K1, null, null], /EncryptionKeys\[2\] is a second null/],
       ['null and nothing else', [null, null], /EncryptionKeys\[1\] is a second null/],
