@@ -66,12 +66,34 @@ export function watchConnection(client: MongoClient | undefined, store: EventEmi
   return () => stores.delete(store);
 }
 
+/** What drivers 5 to 7 keep of a client's state, internal but stable across them. */
+interface ClientState {
+  /** Set by the application's close(), forced or not, and never cleared: even after connect(). */
+  s?: { hasBeenClosed?: unknown };
+  /** Dropped by close(), made by connect(). */
+  topology?: unknown;
+}
+
 /**
- * True once the application closed a client that had reached its server: the store must
- * not reopen it (some drivers reconnect on the next operation) until the application does.
+ * Whether the application ever called close() on the client. Then only the application may
+ * connect it again: the store's own connect() (after a failed first connection) would reopen
+ * a client closed while the store was still preparing, and the driver does not reconnect one
+ * by itself (its auto-connect refuses a closed client).
+ */
+export function closeWasCalled(client: MongoClient | undefined): boolean {
+  return (client as ClientState | undefined)?.s?.hasBeenClosed === true;
+}
+
+/**
+ * True while the application has closed the client and not connected it again: the store's
+ * calls then fail saying so. The driver's record covers a close during the first connection
+ * (no server reached yet) and driver 5's forced close, which emits no event; the events
+ * cover drivers without that record.
  */
 export function closedByApplication(client: MongoClient | undefined): boolean {
-  return client ? (watches.get(client)?.closedByApplication ?? false) : false;
+  if (!client) return false;
+  if (closeWasCalled(client) && (client as ClientState).topology == null) return true;
+  return watches.get(client)?.closedByApplication ?? false;
 }
 
 /** The driver's last error reaching a server of this client, if it has one now. */

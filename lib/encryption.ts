@@ -6,8 +6,12 @@ import { boundedMap } from './bounded-map';
 
 /**
  * The `EncryptionKeys` option: `Data` sealed with AES-256-GCM, bound to the session ID.
- * The first key encrypts, every key decrypts, so keys rotate without logging anyone out;
- * a first element `null` writes plaintext while the keys still read what they sealed.
+ * The first key encrypts, every key decrypts, so keys rotate without logging anyone out.
+ * Plaintext `Data` is read only where the option holds a `null`: first, to write plaintext
+ * again while the keys still read what they sealed; after the first key, to read plaintext
+ * sessions while they are sealed one by one. Without a `null`, whoever can write to the
+ * collection must not be able to make a session the application trusts, so plaintext reads
+ * as missing.
  *
  * Stored form of `Data`: a BSON binary of
  *   version (1 byte) | key id (4) | IV (12) | tag (16) | ciphertext
@@ -49,6 +53,8 @@ type Field = 'Data' | 'Cookie';
 export interface Keyring {
   /** True when writes are sealed; false when the first element was `null` (keys kept for reading). */
   readonly encrypts: boolean;
+  /** True when the option holds a `null`: plaintext `Data` is read as it is, else as missing. */
+  readonly readsPlaintext: boolean;
   /**
    * `plain` sealed with the first key, for the field `field` of the session `sid`. A plain
    * Uint8Array, not a Buffer: bson encodes a Buffer three times slower.
@@ -111,10 +117,24 @@ function checkSecret(value: unknown, index: number): string | Uint8Array {
   if (long) return value as string | Uint8Array;
   const wrongType = typeof value !== 'string' && !(value instanceof Uint8Array);
   const Err = wrongType ? TypeError : RangeError;
-  const nullNote = value === null && index > 0 ? ' (null is allowed only as the first element)' : '';
   throw new Err(
-    `Option EncryptionKeys[${index}] must be a string of at least ${MIN_SECRET_LENGTH} characters or a Buffer of at least ${MIN_SECRET_LENGTH} bytes, got ${describe(value)}${nullNote}`,
+    `Option EncryptionKeys[${index}] must be a string of at least ${MIN_SECRET_LENGTH} characters or a Buffer of at least ${MIN_SECRET_LENGTH} bytes, got ${describe(value)}`,
   );
+}
+
+/**
+ * Where the option's `null` stands (-1: none). One says it all: first, plaintext is written
+ * (and read); anywhere after the first key, plaintext is read while the keys seal every write.
+ */
+function nullAt(value: unknown[]): number {
+  const at = value.indexOf(null);
+  const again = value.indexOf(null, at + 1);
+  if (at >= 0 && again > 0) {
+    throw new RangeError(
+      `Option EncryptionKeys[${again}] is a second null: one null says plaintext is read (first: written too); remove the other`,
+    );
+  }
+  return at;
 }
 
 /** Validates the option and derives each key once; undefined when encryption is not configured. */
@@ -123,21 +143,25 @@ export function readEncryptionKeys(value: unknown): Keyring | undefined {
   if (!Array.isArray(value)) {
     throw new TypeError(`Option EncryptionKeys must be an array of secrets (the first encrypts), got ${describe(value)}`);
   }
-  const encrypts = value[0] !== null;
-  const secrets = encrypts ? value : value.slice(1);
+  // Holes read as undefined, and are refused as such: flatMap would skip them.
+  const items: unknown[] = Array.from(value as unknown[]);
+  const at = nullAt(items);
+  const secrets = items.flatMap((secret, index) => (secret === null ? [] : [{ secret, index }]));
   if (secrets.length === 0) {
-    throw new RangeError('Option EncryptionKeys must hold at least one secret (after a leading null)');
+    throw new RangeError(
+      'Option EncryptionKeys must hold at least one secret besides null (to store sessions in plaintext, leave the option out)',
+    );
   }
-  const keys = secrets.map((secret, i) => deriveKey(checkSecret(secret, i + (encrypts ? 0 : 1))));
   const byId = new Map<number, Key>();
-  keys.forEach((key, i) => {
-    const id = key.id;
-    if (byId.has(id)) {
-      throw new RangeError(`Option EncryptionKeys[${i + (encrypts ? 0 : 1)}] repeats an earlier secret (or shares its key id); remove it`);
+  const keys = secrets.map(({ secret, index }) => {
+    const key = deriveKey(checkSecret(secret, index));
+    if (byId.has(key.id)) {
+      throw new RangeError(`Option EncryptionKeys[${index}] repeats an earlier secret (or shares its key id); remove it`);
     }
-    byId.set(id, key);
+    byId.set(key.id, key);
+    return key;
   });
-  return keyring(encrypts, keys[0]!, byId);
+  return keyring({ encrypts: at !== 0, readsPlaintext: at >= 0 }, keys[0]!, byId);
 }
 
 const IV_AT = 1 + KEY_ID_BYTES;
@@ -157,7 +181,8 @@ interface Opened {
   plain: Uint8Array;
 }
 
-function keyring(encrypts: boolean, first: Key, byId: Map<number, Key>): Keyring {
+function keyring(mode: { encrypts: boolean; readsPlaintext: boolean }, first: Key, byId: Map<number, Key>): Keyring {
+  const { encrypts } = mode;
   const opened = boundedMap<Opened>(OPENED_ENTRIES);
   const remember = (sid: string, field: Field, sealed: Buffer, plain: Uint8Array): void => {
     if (field === 'Data' && plain.byteLength <= OPENED_MAX_BYTES) opened.set(sid, { sealed, plain });
@@ -208,7 +233,7 @@ function keyring(encrypts: boolean, first: Key, byId: Map<number, Key>): Keyring
     return bytes.byteLength >= HEADER_BYTES && Buffer.from(bytes.buffer, bytes.byteOffset, IV_AT).readUInt32BE(1) === first.id;
   }
 
-  return { encrypts, seal, open, writes };
+  return { ...mode, seal, open, writes };
 }
 
 function refuse(why: string): null {
@@ -226,13 +251,18 @@ export function sealedBytes(data: unknown): Uint8Array | undefined {
 }
 
 /**
- * The plaintext fields of a document just read: as they are when `Data` is not sealed, opened
- * when it is (with the cookie a touch sealed beside it), null when they do not open (or no
- * keys are configured to open them). `Cookie` means nothing beside a plaintext `Data`.
+ * The plaintext fields of a document just read: as they are when `Data` is not sealed (where
+ * plaintext is read at all), opened when it is (with the cookie a touch sealed beside it),
+ * null when they do not open (or no keys are configured to open them). Nothing else in the
+ * document is read into the session: a `Cookie` that is not sealed means nothing, and the
+ * `FilterVersion` that counts is the one sealed with `Data`.
  */
 export function readableFields(keyring: Keyring | undefined, sid: string, doc: PlainFields & { Cookie?: unknown }): PlainFields | null {
   const bytes = sealedBytes(doc.Data);
-  if (bytes === undefined) return doc;
+  if (bytes === undefined) {
+    // Anyone who can write to the collection can write plaintext: only a null in the option trusts it.
+    return keyring && !keyring.readsPlaintext ? refuse('it is stored in plaintext, which EncryptionKeys without a null do not read') : doc;
+  }
   if (!keyring) return refuse('no EncryptionKeys are configured to decrypt it');
   const fields = keyring.open(sid, 'Data', bytes) as PlainFields | null;
   const cookieBytes = sealedBytes(doc.Cookie);

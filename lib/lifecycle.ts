@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import { closedByApplication } from './connection-events';
+import { closedByApplication, closeWasCalled } from './connection-events';
 import { prepare, type Context } from './setup';
 import type { Settings } from './options';
 
@@ -34,19 +34,26 @@ export function lifecycle(db: Db | undefined, settings: Settings | undefined, in
   let preparing = start();
   const started = preparing;
 
-  async function context(): Promise<Context> {
+  function checkNotClosedByApplication(): void {
     if (closedByApplication(db?.client)) {
       throw new Error('The MongoClient was closed by the application; the session store does not reopen it');
     }
+  }
+
+  async function context(): Promise<Context> {
+    checkNotClosedByApplication();
     const attempt = preparing;
     let ctx: Context;
     try {
       ctx = await attempt;
     } catch (err) {
       if (invalid !== undefined || closed) throw err;
+      // Closed by the application while the store was preparing: say so, as any later call does.
+      checkNotClosedByApplication();
       // The server was out of reach when the store was made: try again, once for all callers.
-      // Not a client the application closed itself, though: that one stays closed.
-      if (preparing === attempt) preparing = start((err as Error).name !== 'MongoNotConnectedError');
+      // Not a client the application closed itself, though: only the application reopens that one.
+      const reconnect = (err as Error).name !== 'MongoNotConnectedError' && !closeWasCalled(db?.client);
+      if (preparing === attempt) preparing = start(reconnect);
       ctx = await preparing;
     }
     if (closed) throw new Error('The session store is closed');

@@ -34,7 +34,9 @@ export function opened(ctx: Context, sid: string, doc: SessionDocument): Session
  * written; sealed with `EncryptionKeys`. `plain`: the unsealed `Data`, to explain a failure.
  */
 export function stored(ctx: Context, sid: string, session: SessionData) {
-  const plain = storedData({ ...session, cookie: storedCookie(session.cookie) }, ctx.settings.filter, ctx.limits);
+  // A session without a cookie (a direct store user's) gets none: `cookie: null` would come back.
+  const withCookie = 'cookie' in session ? { ...session, cookie: storedCookie(session.cookie) } : session;
+  const plain = storedData(withCookie, ctx.settings.filter, ctx.limits);
   return { ...writtenFields(ctx.settings.encryption, sid, plain), plain: plain.Data };
 }
 

@@ -9,8 +9,8 @@ import type { ObjectId } from 'mongodb';
 /** The user values the store keeps: those that compare by value on every server. */
 export type StoredUser = string | number | ObjectId;
 
-/** Reads the user out of a session; undefined when the session has none. */
-export type UserReader = (session: object) => unknown;
+/** Reads the user out of a session; undefined when the session has none. `path`: the option's dotted path, if given one. */
+export type UserReader = ((session: object) => unknown) & { readonly path?: string };
 
 const KEPT = 'a string, a finite number or an ObjectId';
 
@@ -36,7 +36,7 @@ function pathReader(path: string): UserReader {
   if (names.some((name) => name === '')) {
     throw new RangeError('Option UserKey must be a dotted path of non-empty names, such as "passport.user"');
   }
-  return (session) => {
+  const read = (session: object): unknown => {
     let value: unknown = session;
     for (const name of names) {
       if (typeof value !== 'object' || value === null || !Object.hasOwn(value, name)) return undefined;
@@ -44,6 +44,7 @@ function pathReader(path: string): UserReader {
     }
     return value;
   };
+  return Object.assign(read, { path });
 }
 
 /** Strict, as every option 2.x adds: a path string or a function of the session. */
@@ -67,7 +68,26 @@ export function userOf(reader: UserReader, session: object): StoredUser | undefi
   }
   if (value === undefined || value === null) return undefined;
   if (isStoredUser(value)) return value;
-  throw new TypeError(`Option UserKey: a session's user must be ${KEPT}, got ${kindOf(value)}; the session was not stored`);
+  throw new TypeError(`Option UserKey: ${wrongUser(reader.path, value)}; the session was not stored`);
+}
+
+/**
+ * What is wrong with a user the store does not keep, and the fix: for an object (Passport's
+ * `serializeUser` returning the user record), the path of its id field, or a function. Only
+ * the type and, for an object, whether it has `id` or `_id` shows: never the value.
+ */
+function wrongUser(path: string | undefined, value: unknown): string {
+  const kind = kindOf(value);
+  if (path === undefined) return `the function returned ${article(kind)}, not ${KEPT}: return the user's id instead`;
+  const found = `the user at '${path}' is ${article(kind)}, not ${KEPT}`;
+  if (kind !== 'object') return `${found}: point UserKey at such a value, or use a function of the session that returns one`;
+  const idField = Object.hasOwn(value as object, 'id') || !Object.hasOwn(value as object, '_id') ? 'id' : '_id';
+  return `${found}: use UserKey '${path}.${idField}' (the path of its id field), or a function of the session that returns the user's id`;
+}
+
+function article(kind: string): string {
+  if (kind.startsWith('a ') || kind === 'null') return kind;
+  return /^[aeiou]/i.test(kind) ? `an ${kind}` : `a ${kind}`;
 }
 
 /** A user ID given to UserSessions or FlagUserSessions. */

@@ -46,9 +46,12 @@ declare namespace createStore {
      * Secrets that encrypt each session's `Data` (AES-256-GCM, bound to the session ID): the
      * first encrypts, every one decrypts, so a new secret goes first and old ones stay until
      * the sessions they sealed are rewritten or expired. Each is a string of at least 32
-     * characters or a Buffer of at least 32 random bytes; no duplicates. A first element
-     * `null` writes plaintext again while the secrets after it still decrypt. Default: none
-     * (plaintext; a sealed session then reads as missing).
+     * characters or a Buffer of at least 32 random bytes; no duplicates. Plaintext `Data` is
+     * read only where the array holds one `null`: first (`[null, KEY]`), plaintext is written
+     * again while the secrets still decrypt; after the first secret (`[KEY, null]`), plaintext
+     * sessions are read while each is encrypted at its next write. Without a `null`, a
+     * plaintext session (which anyone who can write to the collection can make) reads as
+     * missing. Default: none (plaintext; a sealed session then reads as missing).
      */
     EncryptionKeys?: ReadonlyArray<string | Uint8Array | null>;
     /**

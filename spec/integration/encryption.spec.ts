@@ -174,13 +174,35 @@ describe('EncryptionKeys: sessions encrypted at rest', () => {
     expect(lines.filter((line) => /no EncryptionKeys are configured to decrypt it/.test(line))).to.have.length(2);
   });
 
-  it('turning it on: plaintext sessions are served, and each is encrypted on its next write (set or touch)', async () => {
+  it('[KEY] never serves plaintext Data: a plaintext session reads as missing, with one debug line, and is not listed', async () => {
+    const db = freshDb();
+    await (await openStore(db)).set('plain', sessionWith({ role: 'admin' }));
+    await (await openStore(db, { EncryptionKeys: [K1] })).set('sealed', sessionWith({ role: 'user' }));
+    for (const EncryptionKeys of [[K1], [K2, K1]]) {
+      const strict = await openStore(db, { EncryptionKeys });
+      let got: unknown = 'unread';
+      const lines = await debugLines(async () => (got = await strict.get('plain')));
+      expect(got).to.equal(null);
+      expect(lines).to.have.length(1);
+      expect(lines[0]).to.match(/reads as missing: it is stored in plaintext, which EncryptionKeys without a null do not read/);
+      expect(lines[0]).not.to.include('plain ');
+      expect((await strict.all()).map((s) => s.id)).to.deep.equal(['sealed']);
+      expect(await strict.get('sealed')).to.deep.include({ role: 'user' });
+    }
+    // The document is left as it was: a migration ([KEY, null]) still reads it.
+    expect(await (await openStore(db, { EncryptionKeys: [K1, null] })).get('plain')).to.deep.include({ role: 'admin' });
+  });
+
+  it('turning it on: [k1, null] serves plaintext sessions and encrypts each on its next write (set or touch); then [k1] reads only sealed ones', async () => {
     const db = freshDb();
     const before = await openStore(db, { Filter: true });
     await before.set('by-set', sessionWith({ 'a.b': MARKER }));
     await before.set('by-touch', sessionWith({ keep: MARKER }));
     await before.set('untouched', sessionWith({ keep: 'old' }));
-    const after = await openStore(db, { Filter: true, EncryptionKeys: [K1] });
+    // The README's query for what is left in plaintext.
+    const plaintextLeft = (): Promise<number> => db.collection('Sessions').countDocuments({ Data: { $type: 'object' } });
+    expect(await plaintextLeft()).to.equal(3);
+    const after = await openStore(db, { Filter: true, EncryptionKeys: [K1, null] });
     expect(await after.get('by-set')).to.deep.include({ 'a.b': MARKER });
     expect((await raw(db, 'by-set'))!.Data).to.deep.include({ 'adot-b': MARKER });
     await after.set('by-set', sessionWith({ 'a.b': 'changed' }));
@@ -192,9 +214,15 @@ describe('EncryptionKeys: sessions encrypted at rest', () => {
       expect(doc).not.to.have.property('FilterVersion');
     }
     expect(sealed(await raw(db, 'untouched'))).to.equal(undefined);
+    expect(await plaintextLeft()).to.equal(1);
     expect(await after.get('by-set')).to.deep.include({ 'a.b': 'changed' });
     expect(await after.get('by-touch')).to.deep.include({ keep: MARKER });
     expect((await after.all()).map((s) => s.id).sort()).to.deep.equal(['by-set', 'by-touch', 'untouched']);
+    // Once the null goes, what is left in plaintext is logged out; the sealed sessions stay.
+    const done = await openStore(db, { Filter: true, EncryptionKeys: [K1] });
+    expect(await done.get('untouched')).to.equal(null);
+    expect((await done.all()).map((s) => s.id).sort()).to.deep.equal(['by-set', 'by-touch']);
+    expect(await done.get('by-touch')).to.deep.include({ keep: MARKER });
   });
 
   it('turning it off: [null, k1] serves encrypted sessions and writes each back as plaintext', async () => {
@@ -351,13 +379,76 @@ describe('EncryptionKeys: sessions encrypted at rest', () => {
     }
   });
 
+  describe('a database writer without the key, against an app over HTTP', () => {
+    type Values = { values: Record<string, string> };
+    /** The plaintext session a writer without the key can write: express-session's shape, role admin. */
+    const forged = (): Document => ({
+      cookie: { originalMaxAge: 3_600_000, expires: new Date(Date.now() + 3_600_000), httpOnly: true, path: '/' },
+      values: { role: 'admin' },
+    });
+    const sessions = (db: Db) => db.collection<Raw>('Sessions');
+
+    /** Runs `attack` on a signed-in browser's session under `EncryptionKeys`; what the app then sees. */
+    async function attacked(EncryptionKeys: Options['EncryptionKeys'], attack: (db: Db, id: string, browser: Browser) => Promise<void>) {
+      const db = freshDb();
+      const app = await startApp(await openStore(db, { EncryptionKeys }));
+      try {
+        const browser = new Browser(app.url);
+        await browser.get('/set?role=user');
+        await attack(db, browser.sessionId!, browser);
+        return (await browser.get<Values>('/get')).body.values;
+      } finally {
+        await app.close();
+      }
+    }
+
+    const rewrite = async (db: Db, id: string): Promise<void> => {
+      await sessions(db).updateOne({ _id: id } as never, { $set: { Data: forged(), FilterVersion: 0 }, $unset: { Cookie: '' } });
+    };
+    // After a logout the browser still holds its signed cookie: the writer puts a session under it.
+    const insertAfterLogout = (layout: '2.x' | '1.x') => async (db: Db, id: string, browser: Browser) => {
+      expect((await browser.get<{ error: null }>('/destroy')).body.error).to.equal(null);
+      const key = layout === '2.x' ? { _id: id } : {};
+      await sessions(db).insertOne({ ...key, SessionID: id, Data: forged(), FilterVersion: 0 } as never);
+    };
+
+    it('[KEY]: a session rewritten in plaintext with role admin is not served; the app sees a new, empty session', async () => {
+      expect(await attacked([K1], rewrite)).to.deep.equal({});
+    });
+
+    for (const layout of ['2.x', '1.x'] as const) {
+      it(`[KEY]: a plaintext session with role admin inserted (${layout} layout) under a cookie the browser holds is not served`, async () => {
+        expect(await attacked([K1], insertAfterLogout(layout))).to.deep.equal({});
+      });
+    }
+
+    it('[KEY]: plaintext fields beside the sealed Data (Cookie, FilterVersion) change nothing the app sees', async () => {
+      const values = await attacked([K1], async (db, id) => {
+        await sessions(db).updateOne({ _id: id } as never, { $set: { Cookie: forged(), FilterVersion: 3, User: 'admin' } });
+      });
+      expect(values).to.deep.equal({ role: 'user' });
+    });
+
+    // What the README and SECURITY.md say a writer can still do while plaintext is read.
+    for (const EncryptionKeys of [
+      [K1, null],
+      [null, K1],
+    ]) {
+      it(`[${EncryptionKeys.map((k) => (k ? 'KEY' : 'null')).join(', ')}] reads plaintext: the same rewrite and insert are served`, async () => {
+        expect(await attacked(EncryptionKeys, rewrite)).to.deep.equal({ role: 'admin' });
+        expect(await attacked(EncryptionKeys, insertAfterLogout('2.x'))).to.deep.equal({ role: 'admin' });
+      });
+    }
+  });
+
   describe('refuses bad option values through the callback, never quoting a secret', () => {
     const cases: Array<[string, Options['EncryptionKeys'] | unknown, RegExp]> = [
       ['a bare string', K1, /EncryptionKeys must be an array/],
       ['an empty array', [], /at least one secret/],
       ['a short secret', ['too short, but secret'], /EncryptionKeys\[0\] must be a string of at least 32/],
       ['a duplicate', [K1, K1], /EncryptionKeys\[1\] repeats an earlier secret/],
-      ['null not first', [K1, null], /EncryptionKeys\[1\]/],
+      ['a second null', [K1, null, null], /EncryptionKeys\[2\] is a second null/],
+      ['null alone', [null], /at least one secret besides null/],
     ];
     for (const [what, value, message] of cases) {
       it(what, async () => {

@@ -46,4 +46,50 @@ describe('lifecycle', () => {
       await client.close();
     }
   });
+
+  describe('a client the application closes while the store is still preparing is never reopened', () => {
+    type Closing = (client: MongoClient) => Promise<void>;
+    const timings: Array<[string, Closing]> = [
+      ['awaited at once', (client) => client.close()],
+      // Driver 5 closes a forced client without a topologyClosed event.
+      ['at once, forced', (client) => client.close(true)],
+      ['at once, not awaited', async (client) => void client.close()],
+      ['on the next tick', (client) => new Promise((resolve) => setImmediate(() => resolve(client.close())))],
+      ['5 ms later', (client) => sleep(5).then(() => client.close())],
+    ];
+    for (const connected of [true, false]) {
+      for (const [when, closing] of timings) {
+        const what = `${connected ? 'connected by the application' : 'left for the driver to connect'}, closed ${when}`;
+        it(what, async () => {
+          const client = new MongoClient(serverUri(), { maxPoolSize: 5 });
+          if (connected) await client.connect();
+          let closeCalled = false;
+          let reopened = 0;
+          client.on('topologyOpening', () => (reopened += closeCalled ? 1 : 0));
+          const store = createStore(client.db(`esm_test_closing_${Date.now().toString(36)}`), null);
+          closeCalled = true;
+          try {
+            await closing(client);
+            await store.ready().catch(() => {});
+            for (const run of [() => store.get('s'), () => store.set('s', sessionWith({ n: 1 })), () => store.length()]) {
+              const err = await run().then(
+                () => null,
+                (e: unknown) => e,
+              );
+              expect(err, what)
+                .to.be.instanceOf(Error)
+                .with.property('message')
+                .that.matches(/closed by the application/);
+            }
+            await sleep(200);
+            expect(reopened, 'topologies opened after close()').to.equal(0);
+            expect((client as unknown as { topology?: unknown }).topology, 'the client has a topology again').to.equal(undefined);
+          } finally {
+            // Where the store did reopen it; else the run would not end.
+            await client.close();
+          }
+        });
+      }
+    }
+  });
 });

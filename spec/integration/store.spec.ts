@@ -4,6 +4,7 @@ import sinon from 'sinon';
 import createStore = require('../../lib');
 import { freshDb, serverUri } from '../support/server';
 import { openStore, sessionWith, sleep, type SessionStore } from '../support/store';
+import { openV1Store, v1 } from '../support/v1-adapter';
 
 const call = <T>(run: (cb: (err: Error | null, value?: T) => void) => void): Promise<[Error | null, T | undefined, number]> =>
   new Promise((resolve) => {
@@ -31,6 +32,29 @@ describe('store methods', () => {
     const [getErr, got] = await call<unknown>((cb) => store.get('sid-1', cb));
     expect(getErr).to.equal(null);
     expect(got).to.deep.equal(session);
+  });
+
+  it('a session without a cookie (a direct store user sets one) round-trips exactly; no cookie is added, for 1.3.3 either', async () => {
+    const session = { user: 'ann', nested: { cookie: 'a property of its own' }, list: [1, { two: 2 }] };
+    for (const options of [{}, { Filter: true }, { EncryptionKeys: ['k'.repeat(32)] }, { TimeToLive: 60, MaxLifetime: 60 }]) {
+      const what = JSON.stringify(options);
+      const here = freshDb();
+      const plain = await openStore(here, options);
+      await plain.set('bare', session as never);
+      expect(await plain.get('bare'), what).to.deep.equal(session);
+      expect(await plain.all(), what).to.deep.equal([{ ...session, id: 'bare' }]);
+      expect(await (await openStore(here, options)).get('bare'), `${what}, another process`).to.deep.equal(session);
+      const doc = await here.collection('Sessions').findOne({ SessionID: 'bare' });
+      expect(doc, what).not.to.have.property('Expires');
+      if (!('EncryptionKeys' in options)) expect(doc!.Data, what).to.deep.equal(session);
+      // touch without a cookie only restarts the idle clock: still no cookie.
+      await plain.touch('bare', session as never);
+      expect(await plain.get('bare'), `${what}, after touch`).to.deep.equal(session);
+    }
+    // The real 1.3.3 reads the document 2.x wrote: no cookie there either.
+    const shared = freshDb();
+    await (await openStore(shared)).set('bare', session as never);
+    expect(await v1(await openV1Store(shared)).get('bare')).to.deep.equal(session);
   });
 
   it('get calls back (null, null) for a missing session', async () => {

@@ -88,6 +88,35 @@ describe('UserKey', () => {
     expect(await doc(db, 'bad')).to.equal(null);
   });
 
+  it('a user of the wrong type names the fix: for an object, the path of its id field or a function; never the value', async () => {
+    const db = freshDb();
+    const byPath = await openStore(db, { UserKey: 'passport.user' });
+    // What passport keeps when serializeUser returns an object.
+    const objectUser = await failure(byPath.set('bad', ofUser({ id: 'secret-id', name: 'secret-name' })));
+    expect(objectUser).to.be.instanceOf(TypeError);
+    expect(objectUser.message)
+      .to.include("'passport.user' is an object")
+      .and.include("UserKey 'passport.user.id'")
+      .and.match(/a function/);
+    // A document's own ObjectId key: the suggested path follows it.
+    const mongoUser = await failure(byPath.set('bad', ofUser({ _id: 'secret-id', email: 'secret-name' })));
+    expect(mongoUser.message).to.include("UserKey 'passport.user._id'");
+    const flag = await failure(byPath.set('bad', ofUser(true)));
+    expect(flag.message)
+      .to.match(/'passport\.user' is a boolean/)
+      .and.match(/a function/);
+    const byFunction = await openStore(db, { UserKey: (session) => (session as { account?: unknown }).account });
+    const returned = await failure(byFunction.set('bad', ofUser(undefined, { account: { id: 'secret-id' } })));
+    expect(returned.message)
+      .to.match(/the function returned an object/)
+      .and.match(/return the user's id/);
+    for (const err of [objectUser, mongoUser, flag, returned]) {
+      expect(err.message).not.to.match(/secret/);
+      expect(err.message).to.match(/the session was not stored/);
+    }
+    expect(await doc(db, 'bad')).to.equal(null);
+  });
+
   it('makes the sparse index User_1 at setup, only with UserKey', async () => {
     const db = freshDb();
     await openStore(db);

@@ -85,8 +85,11 @@ describe('encryption (EncryptionKeys)', () => {
     const other = new BSON.Binary(sealedCookie(keys, 'other', { path: '/new' }));
     const lines = await debugLines(() => expect(readableFields(keys, 'sid', { Data, Cookie: other })).to.equal(null));
     expect(lines).to.have.length(1);
-    // Beside a plaintext Data, a Cookie means nothing.
-    expect(readableFields(keys, 'sid', { Data: { a: 1 }, Cookie })).to.deep.equal({ Data: { a: 1 }, Cookie });
+    // Beside a plaintext Data (read where a null allows it), a Cookie means nothing.
+    expect(readableFields(ring([K1, null]), 'sid', { Data: { a: 1 }, Cookie })).to.deep.equal({ Data: { a: 1 }, Cookie });
+    // Beside a sealed Data, a Cookie that is not sealed means nothing either: Data's own cookie stands.
+    const forged = { Data, Cookie: { cookie: { path: '/forged' }, admin: true }, FilterVersion: 3 };
+    expect(readableFields(keys, 'sid', forged)).to.deep.equal({ Data: { cookie: { path: '/old' }, a: 1 }, FilterVersion: 0 });
   });
 
   it('refuses a ciphertext with any byte changed (key id, IV, tag, body), and one cut short', async () => {
@@ -164,10 +167,18 @@ describe('encryption (EncryptionKeys)', () => {
     expect(Object.keys(on.set)).to.deep.equal(['Data']);
   });
 
-  it('reads plaintext Data as it is, and a sealed one as missing when no keys are configured', async () => {
+  it('reads plaintext Data as it is only without keys or with a null among them; without a null, as missing with one debug line', async () => {
     const plain = { Data: { a: 1 }, FilterVersion: 0 };
     expect(readableFields(undefined, 'sid', plain)).to.equal(plain);
-    expect(readableFields(ring([K1]), 'sid', plain)).to.equal(plain);
+    expect(readableFields(ring([K1, null]), 'sid', plain)).to.equal(plain);
+    expect(readableFields(ring([K1, null, K2]), 'sid', plain)).to.equal(plain);
+    expect(readableFields(ring([null, K1]), 'sid', plain)).to.equal(plain);
+    let strict: unknown = 'unread';
+    const refused = await debugLines(() => (strict = readableFields(ring([K1, K2]), 'sid', { ...plain, Cookie: { cookie: {} } })));
+    expect(strict).to.equal(null);
+    expect(refused).to.have.length(1);
+    expect(refused[0]).to.match(/stored in plaintext, which EncryptionKeys without a null do not read/);
+    expect(refused[0]).not.to.include('sid');
     const sealed = { Data: new BSON.Binary(ring([K1]).seal('sid', 'Data', fields)) };
     expect(readableFields(ring([K1]), 'sid', sealed)).to.deep.include({ FilterVersion: 0 });
     let read: unknown;
@@ -191,7 +202,12 @@ describe('encryption (EncryptionKeys)', () => {
       ],
       ['a short Buffer', [Buffer.alloc(31, 7)], /EncryptionKeys\[0\].*got 31 bytes/],
       ['a number', [12345678], /EncryptionKeys\[0\].*got number/],
-      ['null after the first', [K1, null], /EncryptionKeys\[1\].*null is allowed only as the first element/],
+      // eslint-disable-next-line no-sparse-arrays
+      ['a hole', [K1, , K3], /EncryptionKeys\[1\] must be a string.*got undefined/],
+      ['a second null', [null, K1, null], /EncryptionKeys\[2\] is a second null/],
+      ['two nulls after the first key', [K1, null, null], /EncryptionKeys\[2\] is a second null/],
+      ['null and nothing else', [null, null], /EncryptionKeys\[1\] is a second null/],
+      ['a short secret after a null', [K1, null, 'short but secret'], /EncryptionKeys\[2\] must be a string of at least 32/],
       ['a duplicate', [K1, K3, K1], /EncryptionKeys\[2\] repeats an earlier secret/],
       ['a duplicate as string and Buffer', [K1, Buffer.from(K1)], /EncryptionKeys\[1\] repeats/],
       ['a duplicate after null', [null, K3, K3], /EncryptionKeys\[2\] repeats/],
@@ -214,6 +230,18 @@ describe('encryption (EncryptionKeys)', () => {
       expect(readEncryptionKeys(undefined)).to.equal(undefined);
       expect(ring([K1, K2, Buffer.alloc(32, 1)]).encrypts).to.equal(true);
       expect(ring(['x'.repeat(32)]).encrypts).to.equal(true);
+    });
+
+    it('reads one null as where plaintext stands: first, written and read; after the first key, read only; none, never', () => {
+      const modes = (keys: unknown[]) => ({ encrypts: ring(keys).encrypts, readsPlaintext: ring(keys).readsPlaintext });
+      expect(modes([K1, K2])).to.deep.equal({ encrypts: true, readsPlaintext: false });
+      expect(modes([K1, null])).to.deep.equal({ encrypts: true, readsPlaintext: true });
+      expect(modes([null, K1])).to.deep.equal({ encrypts: false, readsPlaintext: true });
+      // Wherever it stands after the first key: the keys around it seal and open as without it.
+      const middle = ring([K1, null, K2]);
+      expect(modes([K1, null, K2])).to.deep.equal({ encrypts: true, readsPlaintext: true });
+      expect(keyIdOf(middle.seal('sid', 'Data', fields))).to.equal(keyIdOf(ring([K1]).seal('sid', 'Data', fields)));
+      expect(middle.open('sid', 'Data', ring([K2]).seal('sid', 'Data', fields))).not.to.equal(null);
     });
   });
 
