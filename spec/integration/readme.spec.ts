@@ -2,38 +2,12 @@ import { expect } from 'chai';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { README, serve, snippet, visit } from '../support/apps';
 import { Browser } from '../support/http';
 import { freshDb, serverUri } from '../support/server';
 import { sleep } from '../support/store';
 
 const ROOT = path.resolve(__dirname, '../..');
-const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-
-function snippet(name: string, language = 'js'): string {
-  const match = new RegExp(`<!-- snippet: ${name} -->\\s*\`\`\`${language}\\n([\\s\\S]*?)\`\`\``).exec(README);
-  if (!match) throw new Error(`README has no snippet ${name}`);
-  return match[1]!;
-}
-
-/** Starts `node file` with `env`, waits for "listening", returns the output so far and a stop. */
-async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<{ output: () => string; stop(): void }> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  for (let i = 0; i < 200 && !output.includes('listening') && child.exitCode === null; i++) await sleep(50);
-  if (!output.includes('listening')) child.kill();
-  expect(output).to.include('listening');
-  return { output: () => output, stop: () => child.kill() };
-}
-
-/** GET (or POST) with the cookie jar of one browser; returns the body. */
-async function visit(browser: Browser, url: string, method = 'GET'): Promise<string> {
-  const response = await fetch(url, { method, redirect: 'manual', headers: browser.cookie ? { cookie: browser.cookie } : {} });
-  const cookie = response.headers.getSetCookie()[0];
-  if (cookie) browser.cookie = cookie.split(';')[0];
-  return response.text();
-}
 
 describe('README', () => {
   it('gives exactly two set-up commands for a fresh machine: npm start and npm test', () => {
