@@ -1,5 +1,5 @@
 import { isContainer } from './bson-limits';
-import { adapts, driverLong } from './driver';
+import { adapts, driverLong, type Adapts } from './driver';
 
 /**
  * Session values made to mean the same on every driver (see driver.ts): before a write, on a
@@ -9,16 +9,16 @@ import { adapts, driverLong } from './driver';
  * On drivers 5 to 7 both return their argument untouched, at no cost.
  */
 
-function converted(value: unknown): unknown {
-  if (typeof value === 'bigint') return adapts.bigint ? driverLong(value) : value;
+function converted(value: unknown, needs: Adapts): unknown {
+  if (typeof value === 'bigint') return needs.bigint ? driverLong(value) : value;
   if (value instanceof Uint8Array)
-    return adapts.bytes && !Buffer.isBuffer(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value;
+    return needs.bytes && !Buffer.isBuffer(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value;
   if (typeof value !== 'object' || value === null || !isContainer(value)) return value;
   // Copied only along the path to a converted value: the caller's session is never changed.
   let copy: Record<string, unknown> | undefined;
   const source = value as Record<string, unknown>;
   for (const name of Object.keys(source)) {
-    const next = converted(source[name]);
+    const next = converted(source[name], needs);
     if (next === source[name]) continue;
     copy ??= (Array.isArray(source) ? [...source] : { ...source }) as Record<string, unknown>;
     Object.defineProperty(copy, name, { value: next, enumerable: true, writable: true, configurable: true });
@@ -26,9 +26,9 @@ function converted(value: unknown): unknown {
   return copy ?? value;
 }
 
-/** `value` as this driver must be handed it (checked already: no cycle, at most 100 levels). */
-export function sendable<T>(value: T): T {
-  return adapts.bigint || adapts.bytes ? (converted(value) as T) : value;
+/** `value` as this driver (or one that `needs` it) must be handed it: checked already, no cycle, at most 100 levels. */
+export function sendable<T>(value: T, needs: Adapts = adapts): T {
+  return needs.bigint || needs.bytes ? (converted(value, needs) as T) : value;
 }
 
 /** A container bson 1.x made: a plain object or an array, whatever its prototype became. */
@@ -41,8 +41,8 @@ function madeContainer(value: object): boolean {
  * (a `__proto__` whose value was not an object is lost by bson 1.x itself). In place: the data
  * is the store's own copy.
  */
-export function repairRead(data: unknown): void {
-  if (!adapts.proto || typeof data !== 'object' || data === null) return;
+export function repairRead(data: unknown, needs: Adapts = adapts): void {
+  if (!needs.proto || typeof data !== 'object' || data === null) return;
   const stack: object[] = [data];
   while (stack.length > 0) {
     const node = stack.pop()!;

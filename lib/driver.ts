@@ -24,39 +24,40 @@ interface Bson1 {
   calculateObjectSize(doc: object): number;
 }
 
-interface Exports {
+/** What the store reads of a driver's exports. */
+export interface DriverExports {
   BSON?: DriverBson;
   Long: { fromString(text: string): unknown };
 }
 
-const driver = mongodb as unknown as Exports;
+const driver = mongodb as unknown as DriverExports;
 
 /** The version of the driver the store loads, for messages. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const DRIVER_VERSION = (require('mongodb/package.json') as { version: string }).version;
 
-/** Whether the driver is older than `version` (major.minor.patch). */
-function olderThan(version: string): boolean {
-  const [a, b] = [DRIVER_VERSION, version].map((v) => v.split(/[.-]/).slice(0, 3).map(Number));
+/** Whether `version` is older than `than` (major.minor.patch). */
+function olderThan(version: string, than: string): boolean {
+  const [a, b] = [version, than].map((v) => v.split(/[.-]/).slice(0, 3).map(Number));
   const at = a!.findIndex((part, i) => part !== b![i]);
   return at !== -1 && a![at]! < b![at]!;
 }
 
 /**
- * The `findOneAndUpdate` option that returns the document as written: `returnDocument` came
- * in 3.6.7, where `returnOriginal` (deprecated since, gone in 4.0) was all there was.
+ * The `findOneAndUpdate` option that returns the document as written on driver `version`:
+ * `returnDocument` came in 3.6.7, where `returnOriginal` (deprecated since, gone in 4.0) was all there was.
  */
-export const RETURN_AFTER = (olderThan('3.6.7') ? { returnOriginal: false } : { returnDocument: 'after' }) as unknown as {
-  returnDocument: 'after';
-};
+export function returnAfter(version: string): { returnDocument: 'after' } {
+  return (olderThan(version, '3.6.7') ? { returnOriginal: false } : { returnDocument: 'after' }) as unknown as { returnDocument: 'after' };
+}
+export const RETURN_AFTER = returnAfter(DRIVER_VERSION);
 
-const DRIVER_DIR = path.dirname(require.resolve('mongodb/package.json'));
-
-function loadBson(): DriverBson {
-  if (typeof driver.BSON?.serialize === 'function') return driver.BSON;
-  // Drivers 3.x and 4.0 to 4.? export none: the bson package the driver depends on.
+/** The serializer of the driver whose exports are `exports`, installed in `dir`. */
+export function bsonOf(exports: DriverExports, dir: string): DriverBson {
+  if (typeof exports.BSON?.serialize === 'function') return exports.BSON;
+  // Drivers 3.x and 4.x before 4.? export none: the bson package the driver depends on.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const own = require(require.resolve('bson', { paths: [DRIVER_DIR] })) as DriverBson | (new () => Bson1);
+  const own = require(require.resolve('bson', { paths: [dir] })) as DriverBson | (new () => Bson1);
   if (typeof own !== 'function') return own;
   // bson 1.x (driver 3.x): an instance API, whose deserialize reads Buffers only.
   const bson = new own();
@@ -67,24 +68,35 @@ function loadBson(): DriverBson {
   };
 }
 
-export const driverBson: DriverBson = loadBson();
+export const driverBson: DriverBson = bsonOf(driver, path.dirname(require.resolve('mongodb/package.json')));
 
-/** What `value` reads back as from this driver's bson, or `refused` when it will not encode it. */
-function roundTrip(value: unknown, refused: unknown): unknown {
-  try {
-    return driverBson.deserialize(driverBson.serialize({ value })).value;
-  } catch {
-    return refused;
-  }
+/** What a bson needs done to a session before it is sent (bigint, bytes), and after it is read (proto). */
+export interface Adapts {
+  bigint: boolean;
+  bytes: boolean;
+  proto: boolean;
 }
 
 const REFUSED = Symbol('refused');
-/** What this driver's bson needs done to a session before it is sent, and after it is read. */
-export const adapts = {
-  bigint: roundTrip(1n, REFUSED) === REFUSED,
-  bytes: (roundTrip(new Uint8Array(1), REFUSED) as { _bsontype?: unknown } | null)?._bsontype !== 'Binary',
-  proto: !Object.hasOwn(roundTrip(JSON.parse('{"__proto__": {}}'), {}) as object, '__proto__'),
-};
+
+/** Tries each once: what `bson` stores a BigInt, a Uint8Array and a `__proto__` name as. */
+export function adaptsOf(bson: DriverBson): Adapts {
+  const roundTrip = (value: unknown): unknown => {
+    try {
+      return bson.deserialize(bson.serialize({ value })).value;
+    } catch {
+      return REFUSED;
+    }
+  };
+  const bytes = roundTrip(new Uint8Array(1)) as { _bsontype?: unknown } | typeof REFUSED;
+  const proto = roundTrip(JSON.parse('{"__proto__": {}}')) as object | typeof REFUSED;
+  return {
+    bigint: roundTrip(1n) === REFUSED,
+    bytes: typeof bytes !== 'object' || bytes._bsontype !== 'Binary',
+    proto: typeof proto !== 'object' || !Object.hasOwn(proto, '__proto__'),
+  };
+}
+export const adapts: Adapts = adaptsOf(driverBson);
 
 /** A 64-bit integer as this driver's `Long`, for a bson that refuses `BigInt` (checked in range already). */
 export function driverLong(value: bigint): unknown {
