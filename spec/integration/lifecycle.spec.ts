@@ -49,4 +49,35 @@ describe('lifecycle', () => {
       await client.close();
     }
   });
+
+  // Only driver 3.x has two topologies; the tests run on the unified one (spec/support/matrix.ts).
+  if (driverMajor() === 3) {
+    it("driver 3.x's legacy topology: every call on a client the application closed fails at once, with a clear error", async () => {
+      const client = new MongoClient(serverUri(), { useUnifiedTopology: false } as never);
+      await client.connect();
+      const db = client.db(`esm_test_legacy_${Date.now().toString(36)}`);
+      try {
+        const store = await openStore(db, { OperationTimeoutMS: 3_000 });
+        await store.set('s', sessionWith({ n: 1 }));
+        await client.close();
+        for (const run of [() => store.get('s'), () => store.length(), () => store.set('s', sessionWith({ n: 2 }))]) {
+          const started = Date.now();
+          const err = await run().then(
+            () => null,
+            (e: unknown) => e,
+          );
+          expect(err)
+            .to.be.instanceOf(Error)
+            .with.property('message')
+            .that.matches(/closed by the application/);
+          expect(Date.now() - started).to.be.below(1_000);
+        }
+      } finally {
+        const cleanup = new MongoClient(serverUri());
+        await cleanup.connect();
+        await cleanup.db(db.databaseName).dropDatabase();
+        await cleanup.close();
+      }
+    });
+  }
 });
