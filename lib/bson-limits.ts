@@ -1,4 +1,5 @@
-import { BSON, type Db } from 'mongodb';
+import type { BSON, Db } from 'mongodb';
+import { driverBson } from './driver';
 
 /**
  * What a session value may be, decided per value before anything is sent, the same on every
@@ -154,7 +155,7 @@ export function refuseDepth(depth: number): never {
 export function explainWriteFailure(err: unknown, data: unknown): unknown {
   let size: number;
   try {
-    size = BSON.calculateObjectSize(data as BSON.Document);
+    size = driverBson.calculateObjectSize(data as BSON.Document);
   } catch {
     return err;
   }

@@ -105,5 +105,9 @@ export function lastServerError(client: MongoClient | undefined): Error | undefi
 export function serverNames(client: MongoClient | undefined): string[] {
   const options = (client as { options?: { hosts?: unknown[]; srvHost?: string } } | undefined)?.options;
   if (options?.srvHost) return [`${options.srvHost} (SRV)`];
-  return (options?.hosts ?? []).map(String);
+  if (options?.hosts) return options.hosts.map(String);
+  // Driver 3.x: the client's options once parsed, or a topology's seed list (see handle.ts).
+  type Seeds = Array<{ host: string; port: number }>;
+  const internals = (client as { s?: { options?: { servers?: Seeds }; seedlist?: Seeds } } | undefined)?.s;
+  return (internals?.options?.servers ?? internals?.seedlist ?? []).map(({ host, port }) => `${host}:${port}`);
 }

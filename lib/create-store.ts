@@ -1,9 +1,8 @@
-import type { Db } from 'mongodb';
 import type createStoreTypes from '../types';
 import { callbackOrPromise, checkCallback, type Callback } from './callback';
 import { watchConnection } from './connection-events';
 import { deadline, type Deadline } from './deadline';
-import { resolveDb } from './handle';
+import { resolveHandle, type Handle } from './handle';
 import { lifecycle } from './lifecycle';
 import { watchMadeSessions } from './made-sessions';
 import { storeFor } from './store-prototype';
@@ -31,17 +30,18 @@ export function createStore(
 
   // Checked now, reported through the callback: the store must exist either way.
   let settings: Settings | undefined;
-  let db: Db | undefined;
+  let resolved: Handle | undefined;
   let invalid: unknown;
   try {
     settings = readOptions(options);
-    db = resolveDb(handle);
+    resolved = resolveHandle(handle);
   } catch (err) {
     invalid = err;
   }
   const timeoutMs = settings?.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
-  const unwatch = db ? watchConnection(db.client, store) : () => {};
-  const life = lifecycle(db, settings, invalid);
+  const client = resolved?.client;
+  const unwatch = client ? watchConnection(client, store) : () => {};
+  const life = lifecycle(resolved, settings, invalid);
   const ops = sessionOperations(life.context, watchMadeSessions(store));
   const users = userOperations(life.context);
 
@@ -57,7 +57,7 @@ export function createStore(
    */
   function bounded<T>(promise: Promise<T>, name: string, what = `Session store ${name}`, limit?: Deadline): Promise<T> {
     const guarded = promise.catch((err: unknown) => Promise.reject(sanitizeError(err, name)));
-    return withTimeout(guarded, timeoutMs, what, db?.client, limit?.abandon);
+    return withTimeout(guarded, timeoutMs, what, client, limit?.abandon);
   }
 
   /** A public method, with a callback or a promise; `run` gets the caller's arguments, then the call's deadline. */

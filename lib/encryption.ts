@@ -1,8 +1,9 @@
 import createDebug from 'debug';
 import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync, randomFillSync, type KeyObject } from 'node:crypto';
-import { BSON } from 'mongodb';
+import type { BSON } from 'mongodb';
 import { READ_OPTIONS } from './bson-limits';
 import { boundedMap } from './bounded-map';
+import { driverBson } from './driver';
 
 /**
  * The `EncryptionKeys` option: `Data` sealed with AES-256-GCM, bound to the session ID.
@@ -195,7 +196,7 @@ function keyring(mode: { encrypts: boolean; readsPlaintext: boolean }, first: Ke
     writeIv(header, IV_AT);
     const cipher = createCipheriv(ALGORITHM, first.key, header.subarray(IV_AT, TAG_AT));
     cipher.setAAD(additionalData(header, field, sid));
-    const serialized = BSON.serialize(plain, SERIALIZE_OPTIONS);
+    const serialized = driverBson.serialize(plain, SERIALIZE_OPTIONS);
     const body = cipher.update(serialized);
     cipher.final(); // GCM has no block left over: final only computes the tag
     cipher.getAuthTag().copy(header, TAG_AT);
@@ -207,7 +208,7 @@ function keyring(mode: { encrypts: boolean; readsPlaintext: boolean }, first: Ke
   function open(sid: string, field: Field, bytes: Uint8Array): BSON.Document | null {
     const sealed = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const known = field === 'Data' ? opened.get(sid) : undefined;
-    if (known?.sealed.equals(sealed)) return BSON.deserialize(known.plain, READ_OPTIONS);
+    if (known?.sealed.equals(sealed)) return driverBson.deserialize(known.plain, READ_OPTIONS);
     if (sealed.length < HEADER_BYTES || sealed[0] !== FORMAT_VERSION) {
       return refuse('its format is not one this version reads');
     }
@@ -222,7 +223,7 @@ function keyring(mode: { encrypts: boolean; readsPlaintext: boolean }, first: Ke
       decipher.final(); // throws unless the tag authenticates
       // A copy: the reply's buffer, which `bytes` points into, can then go.
       remember(sid, field, Buffer.from(sealed), plain);
-      return BSON.deserialize(plain, READ_OPTIONS);
+      return driverBson.deserialize(plain, READ_OPTIONS);
     } catch {
       return refuse('it fails authentication: altered, copied from another session ID or field, or sealed by another key with the same id');
     }

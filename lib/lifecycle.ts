@@ -1,5 +1,5 @@
-import type { Db } from 'mongodb';
 import { closedByApplication, closeWasCalled } from './connection-events';
+import type { Handle } from './handle';
 import { prepare, type Context } from './setup';
 import type { Settings } from './options';
 
@@ -17,16 +17,16 @@ export interface Lifecycle {
 }
 
 /** `invalid`: what was wrong with the arguments, reported by every call instead of preparing. */
-export function lifecycle(db: Db | undefined, settings: Settings | undefined, invalid: unknown): Lifecycle {
+export function lifecycle(handle: Handle | undefined, settings: Settings | undefined, invalid: unknown): Lifecycle {
   let closed = false;
 
   function start(reconnect = false): Promise<Context> {
     let attempt: Promise<Context>;
     if (invalid !== undefined) attempt = Promise.reject(invalid);
     // A client whose first connection failed stays closed until connected again; connect()
-    // does nothing to one that is open.
-    else if (reconnect) attempt = db!.client.connect().then(() => prepare(db!, settings!));
-    else attempt = prepare(db!, settings!);
+    // does nothing to one that is open. Driver 3.x reconnects by itself.
+    else if (reconnect && handle!.reopens) attempt = handle!.client!.connect().then(() => prepare(handle!.db, settings!));
+    else attempt = prepare(handle!.db, settings!);
     // Failures reach the callback and every later call; none is left unhandled.
     attempt.catch(() => {});
     return attempt;
@@ -35,7 +35,7 @@ export function lifecycle(db: Db | undefined, settings: Settings | undefined, in
   const started = preparing;
 
   function checkNotClosedByApplication(): void {
-    if (closedByApplication(db?.client)) {
+    if (closedByApplication(handle?.client)) {
       throw new Error('The MongoClient was closed by the application; the session store does not reopen it');
     }
   }
@@ -52,7 +52,7 @@ export function lifecycle(db: Db | undefined, settings: Settings | undefined, in
       checkNotClosedByApplication();
       // The server was out of reach when the store was made: try again, once for all callers.
       // Not a client the application closed itself, though: only the application reopens that one.
-      const reconnect = (err as Error).name !== 'MongoNotConnectedError' && !closeWasCalled(db?.client);
+      const reconnect = (err as Error).name !== 'MongoNotConnectedError' && !closeWasCalled(handle?.client);
       if (preparing === attempt) preparing = start(reconnect);
       ctx = await preparing;
     }

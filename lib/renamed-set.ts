@@ -1,5 +1,6 @@
 import type { Collection, Filter, UpdateFilter } from 'mongodb';
 import type { Deadline } from './deadline';
+import { modifiedDocument, RETURN_AFTER } from './driver';
 import type { SessionDocument } from './document';
 
 /**
@@ -59,12 +60,14 @@ export async function upsertRenames(
   upsert = true,
 ): Promise<boolean> {
   const data = (update.$set as { Data?: unknown } | undefined)?.Data;
-  const after = await sessions.findOneAndUpdate(key, update, {
-    upsert,
-    returnDocument: 'after',
-    includeResultMetadata: false,
-    ...deadline.writeOptions(),
-  });
+  const after = modifiedDocument(
+    await sessions.findOneAndUpdate(key, update, {
+      upsert,
+      ...RETURN_AFTER,
+      includeResultMetadata: false,
+      ...deadline.writeOptions(),
+    }),
+  );
   if (after === null) return false;
   if (sameNames(after.Data, data)) return true;
   await sessions.bulkWrite(

@@ -1,6 +1,7 @@
 import createDebug from 'debug';
 import { NO_DEADLINE, type Deadline } from './deadline';
 import { serverErrorCode } from './document';
+import { isDriver3Reply } from './driver';
 
 /**
  * Retries store operations that a server refused for a passing reason. Every store
@@ -26,7 +27,7 @@ const FIRST_DELAY_MS = 10;
 export function isTransient(err: unknown): boolean {
   const code = serverErrorCode(err);
   if (code !== undefined && TRANSIENT_CODES.has(code)) return true;
-  return err instanceof Error && err.name === 'MongoServerError' && TRANSIENT_MESSAGE.test(err.message);
+  return err instanceof Error && (err.name === 'MongoServerError' || isDriver3Reply(err)) && TRANSIENT_MESSAGE.test(err.message);
 }
 
 /** Tries again unless the caller has been told the call timed out (see deadline.ts). */

@@ -1,3 +1,5 @@
+import { isDriver3Reply } from './driver';
+
 /**
  * Server and BSON errors can quote what was sent: FerretDB's "invalid value: { ... } (nested
  * arrays are not supported)" and "invalid key: ...", MongoDB's E11000 "dup key: { _id: ... }"
@@ -38,7 +40,8 @@ function labelsOf(source: { errorLabels?: unknown }): string[] {
 
 function quotes(err: unknown): err is Error {
   // Own properties only: every driver error inherits an `errmsg` getter, network errors too.
-  return err instanceof Error && (QUOTING_ERRORS.has(err.name) || Object.hasOwn(err, 'errorResponse') || Object.hasOwn(err, 'errmsg'));
+  if (!(err instanceof Error)) return false;
+  return QUOTING_ERRORS.has(err.name) || Object.hasOwn(err, 'errorResponse') || Object.hasOwn(err, 'errmsg') || isDriver3Reply(err);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { SessionData } from 'express-session';
 import { readCookie, storedCookie } from './cookie';
 import type { SessionDocument } from './document';
+import { repairRead, sendable } from './driver-values';
 import { readableFields, sealedCookie, writtenFields } from './encryption';
 import { sessionDataOf, storedData } from './key-filter';
 import type { Known } from './known-sessions';
@@ -13,6 +14,7 @@ import type { Context } from './setup';
  */
 
 export function toSession(ctx: Context, doc: SessionDocument): SessionData {
+  repairRead(doc.Data);
   withoutMark(doc.Data);
   const data = sessionDataOf(doc, ctx.settings.filter);
   if (typeof data !== 'object' || data === null) {
@@ -37,7 +39,9 @@ export function stored(ctx: Context, sid: string, session: SessionData) {
   // A session without a cookie (a direct store user's) gets none: `cookie: null` would come back.
   const withCookie = 'cookie' in session ? { ...session, cookie: storedCookie(session.cookie) } : session;
   const plain = storedData(withCookie, ctx.settings.filter, ctx.limits);
-  return { ...writtenFields(ctx.settings.encryption, sid, plain), plain: plain.Data };
+  // Made sendable before sealing too: the driver's own bson encodes what is sealed.
+  const written = writtenFields(ctx.settings.encryption, sid, { ...plain, Data: sendable(plain.Data) });
+  return { ...written, set: sendable(written.set), plain: plain.Data };
 }
 
 /**
@@ -50,7 +54,7 @@ export function renewedCookie(ctx: Context, id: string, session: SessionData, kn
   const keyring = ctx.settings.encryption;
   const cookie = storedData(storedCookie(session.cookie), ctx.settings.filter, ctx.limits).Data;
   if (!keyring || (!keyring.encrypts && known?.current)) return { set: { 'Data.cookie': cookie }, unset: {} };
-  if (known?.current) return { set: { Cookie: sealedCookie(keyring, id, cookie) }, unset: {} };
+  if (known?.current) return { set: { Cookie: sendable(sealedCookie(keyring, id, cookie)) }, unset: {} };
   const { set, unset } = stored(ctx, id, session);
   return { set, unset };
 }

@@ -22,9 +22,10 @@ function kindOf(value: unknown): string {
   return typeof value;
 }
 
-/** Any bson version's ObjectId: the driver's own may come from another copy of the bson package. */
+/** Any bson version's ObjectId: the driver's own may come from another copy of the bson package (bson 1.x, of driver 3.x, spells it ObjectID). */
 function isObjectId(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && (value as { _bsontype?: unknown })._bsontype === 'ObjectId';
+  const type = typeof value === 'object' && value !== null ? (value as { _bsontype?: unknown })._bsontype : undefined;
+  return type === 'ObjectId' || type === 'ObjectID';
 }
 
 export function isStoredUser(value: unknown): value is StoredUser {

@@ -6,6 +6,7 @@ import { MongoClient, type Db } from 'mongodb';
 import sinon from 'sinon';
 import createStore = require('../../lib');
 import { holdFirstCall } from '../support/held-call';
+import { driverMajor } from '../support/matrix';
 import { freshDb, serverUri, testClient } from '../support/server';
 import { openStore, sessionWith, sleep, type SessionStore } from '../support/store';
 
@@ -96,12 +97,22 @@ describe('createStore', () => {
     expect(await second.get('kept')).to.deep.include({ n: 1 });
   });
 
-  it('accepts a MongoClient and uses its default database', async () => {
+  it('accepts a MongoClient and uses its default database (driver 3.x: a connected one; it refuses an unconnected one at once)', async () => {
     const url = new URL(serverUri());
     const name = `esm_test_client_${Date.now().toString(36)}`;
     url.pathname = `/${name}`;
     const client = new MongoClient(url.toString());
     try {
+      if (driverMajor() === 3) {
+        const refused = await new Promise<Error | null>((resolve) => createStore(client, (err) => resolve(err)));
+        expect(refused)
+          .to.be.instanceOf(TypeError)
+          .with.property('message')
+          .that.matches(
+            /^The MongoClient is not connected, and MongoDB driver 3\.\d+\.\d+ gives no database before it is: pass the client/,
+          );
+        await client.connect();
+      }
       const store = await new Promise<ReturnType<typeof createStore>>((resolve, reject) =>
         createStore(client, (err, s) => (err ? reject(err) : resolve(s!))),
       );

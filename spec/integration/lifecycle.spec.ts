@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { MongoClient } from 'mongodb';
 import createStore = require('../../lib');
 import { holdFirstCall } from '../support/held-call';
-import { freshDb, serverUri } from '../support/server';
+import { driverMajor } from '../support/matrix';
+import { freshDb, serverUri, skipBecause } from '../support/server';
 import { openStore, sessionWith, sleep } from '../support/store';
 
 describe('lifecycle', () => {
@@ -23,7 +24,7 @@ describe('lifecycle', () => {
     expect(await db.collection('Sessions').countDocuments({ SessionID: 'idle' })).to.equal(1);
   });
 
-  it('a client the application closed stays closed: calls fail with a clear error until the application reconnects it', async () => {
+  it('a client the application closed stays closed: calls fail with a clear error until the application reconnects it', async function () {
     const client = new MongoClient(serverUri(), { maxPoolSize: 5 });
     await client.connect();
     try {
@@ -39,6 +40,8 @@ describe('lifecycle', () => {
         .with.property('message')
         .that.matches(/closed by the application/);
       expect(reopened).to.equal(0);
+      // Driver 3.x's databases (and its own, cached ones) stay closed once their client was.
+      if (driverMajor() === 3) skipBecause(this, "driver 3.x cannot reopen a closed client's databases; the rest passed");
       await client.connect();
       expect(await store.get('s')).to.deep.include({ n: 1 });
       await db.dropDatabase();
@@ -92,4 +95,34 @@ describe('lifecycle', () => {
       }
     }
   });
+  // Only driver 3.x has two topologies; the tests run on the unified one (spec/support/matrix.ts).
+  if (driverMajor() === 3) {
+    it("driver 3.x's legacy topology: every call on a client the application closed fails at once, with a clear error", async () => {
+      const client = new MongoClient(serverUri(), { useUnifiedTopology: false } as never);
+      await client.connect();
+      const db = client.db(`esm_test_legacy_${Date.now().toString(36)}`);
+      try {
+        const store = await openStore(db, { OperationTimeoutMS: 3_000 });
+        await store.set('s', sessionWith({ n: 1 }));
+        await client.close();
+        for (const run of [() => store.get('s'), () => store.length(), () => store.set('s', sessionWith({ n: 2 }))]) {
+          const started = Date.now();
+          const err = await run().then(
+            () => null,
+            (e: unknown) => e,
+          );
+          expect(err)
+            .to.be.instanceOf(Error)
+            .with.property('message')
+            .that.matches(/closed by the application/);
+          expect(Date.now() - started).to.be.below(1_000);
+        }
+      } finally {
+        const cleanup = new MongoClient(serverUri());
+        await cleanup.connect();
+        await cleanup.db(db.databaseName).dropDatabase();
+        await cleanup.close();
+      }
+    });
+  }
 });

@@ -2,35 +2,14 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { README, serve, snippet, visit } from '../support/apps';
 import { Browser } from '../support/http';
 import { withProgress } from '../support/progress';
 import { runCommand } from '../support/run';
 import { freshDb, serverUri } from '../support/server';
-import { snippet } from '../support/snippets';
 import { sleep } from '../support/store';
 
 const ROOT = path.resolve(__dirname, '../..');
-const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-
-/** Starts `node file` with `env`, waits for "listening", returns the output so far and a stop. */
-async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<{ output: () => string; stop(): void }> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  for (let i = 0; i < 200 && !output.includes('listening') && child.exitCode === null; i++) await sleep(50);
-  if (!output.includes('listening')) child.kill();
-  expect(output).to.include('listening');
-  return { output: () => output, stop: () => child.kill() };
-}
-
-/** GET (or POST) with the cookie jar of one browser; returns the body. */
-async function visit(browser: Browser, url: string, method = 'GET'): Promise<string> {
-  const response = await fetch(url, { method, redirect: 'manual', headers: browser.cookie ? { cookie: browser.cookie } : {} });
-  const cookie = response.headers.getSetCookie()[0];
-  if (cookie) browser.cookie = cookie.split(';')[0];
-  return response.text();
-}
 
 /** The packages a snippet loads: require('x') and import ... from 'x', less Node's own. */
 function packagesLoadedBy(code: string): string[] {

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type Db } from 'mongodb';
 import sinon from 'sinon';
 import createStore = require('../../lib');
+import { driverMajor } from '../support/matrix';
 import { freshDb, serverUri } from '../support/server';
 import { openStore, sessionWith, sleep, type SessionStore } from '../support/store';
 import { openV1Store, v1 } from '../support/v1-adapter';
@@ -206,17 +207,23 @@ describe('store methods', () => {
   describe('on an unusable database', () => {
     let client: MongoClient;
     let broken: SessionStore;
+    let unusable: Db;
     before(async () => {
-      // Nothing listens on port 1: every operation fails server selection.
-      client = new MongoClient(`mongodb://127.0.0.1:1/`, { serverSelectionTimeoutMS: 300 });
-      broken = createStore(client.db('x'), () => {});
+      // Nothing listens on port 1: every operation fails server selection. Driver 3.x gives
+      // no database before it connects: there, databases of a client closed since.
+      client = new MongoClient(driverMajor() === 3 ? serverUri() : `mongodb://127.0.0.1:1/`, { serverSelectionTimeoutMS: 300 });
+      if (driverMajor() === 3) await client.connect();
+      const x = client.db('x');
+      unusable = client.db('y');
+      if (driverMajor() === 3) await client.close();
+      broken = createStore(x, () => {});
       await broken.ready().catch(() => {});
     });
     after(() => client.close());
 
     it('createStore calls back with the error', async () => {
       const callback = sinon.spy();
-      createStore(client.db('y'), callback);
+      createStore(unusable, callback);
       await sleep(1_000);
       expect(callback.calledOnce).to.equal(true);
       expect(callback.firstCall.args[0]).to.be.instanceOf(Error);
@@ -224,7 +231,9 @@ describe('store methods', () => {
 
     it('a client the application closed stays closed: calls fail, nothing reopens it', async () => {
       const own = new MongoClient(serverUri());
+      if (driverMajor() === 3) await own.connect();
       const s = await openStore(own.db(db.databaseName));
+      const never = own.db('never');
       await own.close();
       for (const run of [() => s.get('a'), () => s.set('a', sessionWith({})), () => s.length()]) {
         const err = await run().then(
@@ -233,7 +242,7 @@ describe('store methods', () => {
         );
         expect(err).to.be.instanceOf(Error);
       }
-      const late = createStore(own.db('never'), null);
+      const late = createStore(never, null);
       expect(await late.ready().catch((e: unknown) => e)).to.be.instanceOf(Error);
       expect(await late.get('a').catch((e: unknown) => e)).to.be.instanceOf(Error);
     });

@@ -1,5 +1,6 @@
 import type { Collection, Db, Document, Filter, Sort } from 'mongodb';
 import { serverErrorCode } from '../../lib/document';
+import { modifiedDocument, RETURN_AFTER } from '../../lib/driver';
 
 /*
  * The real 1.x code: the registry's express-session-mongodb 1.3.3 (dev dependency
@@ -63,8 +64,10 @@ class V1Collection {
     done: Done<Document | null>,
   ): void {
     const order: Sort = Object.fromEntries(sort);
-    const returnDocument = options.new ? 'after' : 'before';
-    bridge(this.collection.findOneAndUpdate(selector, update, { sort: order, returnDocument, includeResultMetadata: false }), done);
+    const returned = options.new ? RETURN_AFTER : {};
+    // Drivers 3.x and 4.x resolve with the command's reply, whatever includeResultMetadata says.
+    const modified = this.collection.findOneAndUpdate(selector, update, { sort: order, ...returned, includeResultMetadata: false });
+    bridge(modified.then(modifiedDocument), done);
   }
 
   remove(selector: Filter<Document>, done: Done<number>): void {
