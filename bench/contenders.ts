@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import type { SessionData, Store } from 'express-session';
 import { MongoStore } from 'connect-mongo';
@@ -25,6 +26,8 @@ export interface ContenderSpec {
   userKey?: boolean;
   /** FenceLateWrites on, which FerretDB v1 leaves off by default. */
   fence?: boolean;
+  /** Another build of this package (the folder holding its built index.js) in place of `dist/`. */
+  build?: string;
 }
 
 /**
@@ -48,6 +51,7 @@ export const OURS_ENCRYPTED = 'this store, EncryptionKeys';
 export const OURS_TOUCH_60 = 'this store, TouchInterval 60';
 export const OURS_USER_KEY = 'this store, UserKey';
 export const OURS_FENCE = 'this store, FenceLateWrites';
+export const OURS_BASELINE = 'this store, baseline build';
 export const FLOOR = 'floor (raw driver)';
 export const CONNECT_MONGO = 'connect-mongo 6';
 
@@ -60,6 +64,8 @@ export function contenderSpecs(ttl: boolean): ContenderSpec[] {
   // Opt-in, so the default run keeps its length.
   if (process.env.BENCH_USERKEY === '1') specs.push({ label: OURS_USER_KEY, family: 'ours', ttl, userKey: true });
   if (process.env.BENCH_FENCE === '1') specs.push({ label: OURS_FENCE, family: 'ours', ttl, fence: true });
+  const baseline = process.env.BENCH_BASELINE;
+  if (baseline) specs.push({ label: OURS_BASELINE, family: 'ours', ttl, filter: false, build: path.resolve(baseline) });
   if (ttl) specs.push({ label: OURS_TOUCH_60, family: 'ours', ttl, touchInterval: 60 });
   specs.push({ label: CONNECT_MONGO, family: 'connect-mongo', ttl });
   return specs;
@@ -92,7 +98,9 @@ export async function openContender(uri: string, spec: ContenderSpec, collection
   }
 
   if (spec.family === 'ours') {
-    const store = createStore(db, null, {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const create = spec.build ? (require(spec.build) as Types.CreateStore) : createStore;
+    const store = create(db, null, {
       CollectionName: collectionName,
       TimeToLive: spec.ttl ? TTL_SECONDS : 0,
       Filter: spec.filter ?? false,

@@ -11,6 +11,9 @@
  *                      concurrency 1 (default 80); at concurrency c, max(BENCH_OPS, 4 * c)
  *   BENCH_CONCURRENCY  comma-separated concurrency levels (default 1,32)
  *   BENCH_POOL         sessions per collection that read and write traffic cycles through (default 32)
+ *   BENCH_KINDS        comma-separated workloads to run (default all: read-mostly,write,new,rolling,update)
+ *   BENCH_BASELINE     folder of another build of this package (its built index.js): adds the
+ *                      contender "this store, baseline build", for before/after in one run
  *
  * Contenders are interleaved round by round, in an order rotated every round, so that
  * drift of the machine or server hits all of them alike. Last, a few seconds of client-side
@@ -22,10 +25,10 @@ import { contenderSpecs, DB_NAME, openContender, TTL_SECONDS, type Contender } f
 import { startApp, type BenchApp } from './http-app';
 import { rollingSession, typicalSession } from './payload';
 import { measureClientCpu } from './client-cpu';
-import { printClientCpu, printCommandMix, printTable, printTargets, Results, type Group } from './report';
+import { printClientCpu, printCommandMix, printServerCpu, printTable, printTargets, Results, type Group } from './report';
 import { describeMachine, describeServer, finishRun, startServer } from './server';
 import { envNumber, msSince, now } from './stats';
-import { KINDS, runHttpBatch, runStoreBatch, type BatchResult } from './workloads';
+import { KINDS, runHttpBatch, runStoreBatch, type BatchResult, type HttpKind } from './workloads';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = envNumber('BENCH_ROUNDS', QUICK ? 2 : 6);
@@ -38,6 +41,7 @@ const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,32').split(',').map(Num
  * touch different ones, few enough that FerretDB's per-row lookup costs stay small.
  */
 const POOL = envNumber('BENCH_POOL', 32);
+const RUN_KINDS = process.env.BENCH_KINDS?.split(',') ?? KINDS.map((k) => k.kind);
 
 const log = (message: string): void => void process.stderr.write(`${message}\n`);
 
@@ -51,6 +55,8 @@ interface Entry {
 async function main(): Promise<void> {
   if (CONCURRENCY.some((c) => !Number.isInteger(c) || c < 1)) throw new RangeError('BENCH_CONCURRENCY: whole numbers >= 1');
   if (!Number.isInteger(OPS) || OPS < 1) throw new RangeError('BENCH_OPS: a whole number >= 1');
+  const unknown = RUN_KINDS.filter((kind) => !KINDS.some((k) => k.kind === kind));
+  if (unknown.length > 0) throw new RangeError(`BENCH_KINDS: unknown workload ${unknown.join(', ')}`);
   const started = now();
   const server = await startServer();
   const admin = new MongoClient(server.uri);
@@ -73,7 +79,9 @@ async function main(): Promise<void> {
       for (const spec of contenderSpecs(ttl)) {
         const contender = await openContender(server.uri, spec, `bench_${serial++}`);
         for (const sid of pool) await contender.ops.set(sid, typicalSession() as unknown as SessionData);
-        for (const sid of rollingPool) await contender.ops.set(sid, rollingSession() as unknown as SessionData);
+        // Each seeded row slows every FerretDB lookup: the rolling pool only for the workload that uses it.
+        if (RUN_KINDS.includes('rolling'))
+          for (const sid of rollingPool) await contender.ops.set(sid, rollingSession() as unknown as SessionData);
         const app = await startApp(contender.store);
         list.push({ contender, app, keep: [...pool, ...rollingPool, app.sid, app.rollingSid] });
       }
@@ -82,12 +90,14 @@ async function main(): Promise<void> {
 
     const groups: Group[] = [];
     for (const level of ['store', 'http'] as const)
-      for (const { kind } of KINDS)
-        for (const ttl of [false, true]) for (const concurrency of CONCURRENCY) groups.push({ level, kind, ttl, concurrency });
+      for (const { kind, storeOnly } of KINDS.filter((k) => RUN_KINDS.includes(k.kind)))
+        for (const ttl of [false, true])
+          for (const concurrency of CONCURRENCY) if (level === 'store' || !storeOnly) groups.push({ level, kind, ttl, concurrency });
 
     let batch = 0;
     const runBatch = async (g: Group, entry: Entry, amount: number): Promise<BatchResult> => {
       const id = batch++;
+      const cpu = server.cpuMs();
       const result =
         g.level === 'store'
           ? await runStoreBatch(
@@ -97,7 +107,8 @@ async function main(): Promise<void> {
               amount,
               g.kind === 'new' ? (k) => `new-${id}-${k}` : (k) => (g.kind === 'rolling' ? rollingPool : pool)[k % POOL]!,
             )
-          : await runHttpBatch(entry.contender, entry.app, g.kind, g.concurrency, amount);
+          : await runHttpBatch(entry.contender, entry.app, g.kind as HttpKind, g.concurrency, amount);
+      result.serverCpuMs = server.cpuMs() - cpu;
       // New sessions would otherwise pile up, and FerretDB's lookups slow with every row.
       if (g.kind === 'new') await entry.contender.prune(entry.keep);
       return result;
@@ -127,6 +138,7 @@ async function main(): Promise<void> {
     const labelsOf = (g: Group): string[] => entries.get(g.ttl)!.map((e) => e.contender.label);
     printTable(groups, labelsOf, results, TTL_SECONDS);
     printTargets(groups, results, TTL_SECONDS);
+    printServerCpu(groups, labelsOf, results, TTL_SECONDS);
     printCommandMix(
       groups.filter((g) => g.concurrency === CONCURRENCY[0]),
       labelsOf,

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import type { CommandStartedEvent, MongoClient } from 'mongodb';
 
@@ -6,6 +7,7 @@ import type { CommandStartedEvent, MongoClient } from 'mongodb';
 
 interface RunningServer {
   uri: string;
+  process: { pid?: number };
   stop(): Promise<void>;
 }
 
@@ -22,7 +24,30 @@ export interface BenchServer {
   ours: boolean;
   /** The PostgreSQL our FerretDB stores its data in (BENCH_POSTGRESQL_URL); unset: SQLite. */
   postgresqlURL?: string;
+  /**
+   * The CPU time our server process has used so far, in ms (Linux: /proc, 10 ms steps); NaN
+   * for a server we did not start, or elsewhere. Unlike elapsed time, it does not grow when
+   * other processes take the machine's cores, so it shows the server's work per operation
+   * on a busy machine too.
+   */
+  cpuMs(): number;
   stop(): Promise<void>;
+}
+
+/** /proc reports CPU time in USER_HZ ticks, 100 a second on Linux whatever the kernel's own rate. */
+const TICK_MS = 10;
+
+/** utime + stime of process `pid`, in ms; NaN where /proc cannot say. */
+function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name, in parentheses, may hold spaces: fields are counted after its end.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return NaN;
+  }
 }
 
 /**
@@ -31,10 +56,11 @@ export interface BenchServer {
  */
 export async function startServer(): Promise<BenchServer> {
   const uri = process.env.MONGODB_URI;
-  if (uri) return { uri, ours: false, stop: async () => {} };
+  if (uri) return { uri, ours: false, cpuMs: () => NaN, stop: async () => {} };
   const postgresqlURL = process.env.BENCH_POSTGRESQL_URL || undefined;
   const running = await ferretdb.start(postgresqlURL ? { postgresqlURL } : {});
-  return { uri: running.uri, ours: true, postgresqlURL, stop: () => running.stop() };
+  const pid = running.process.pid;
+  return { uri: running.uri, ours: true, postgresqlURL, cpuMs: () => processCpuMs(pid), stop: () => running.stop() };
 }
 
 /**

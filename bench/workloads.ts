@@ -11,17 +11,22 @@ import { msSince, now } from './stats';
  * read-mostly = get + touch (express-session with resave: false, session unchanged),
  * write = get + set (session changed on every request), new = set of a new ID,
  * rolling = get + touch of a session whose cookie has a maxAge, renewed by every request
- * (express-session renews it and hands it to touch; rolling: true sends it to the browser).
+ * (express-session renews it and hands it to touch; rolling: true sends it to the browser),
+ * update = set of an existing session, changed, alone (store API only: over HTTP a get comes first).
  */
 
-export type Kind = 'read-mostly' | 'write' | 'new' | 'rolling';
+export type Kind = 'read-mostly' | 'write' | 'new' | 'rolling' | 'update';
 
-export const KINDS: ReadonlyArray<{ kind: Kind; label: string }> = [
+export const KINDS: ReadonlyArray<{ kind: Kind; label: string; storeOnly?: true }> = [
   { kind: 'read-mostly', label: 'read-mostly (get + touch)' },
   { kind: 'write', label: 'write every request (get + set)' },
   { kind: 'new', label: 'new sessions (set of a new ID)' },
   { kind: 'rolling', label: 'rolling cookie (get + touch, cookie renewed)' },
+  { kind: 'update', label: 'set of an existing session (changed, no get)', storeOnly: true },
 ];
+
+/** Makes every `update` operation's session differ from the one stored before it. */
+let updates = 0;
 
 export interface BatchResult {
   ops: number;
@@ -31,11 +36,17 @@ export interface BatchResult {
   sent: CommandCounts;
   errors: number;
   firstError?: string;
+  /** CPU time the server process used during the batch, in ms (see BenchServer.cpuMs); NaN when not known. */
+  serverCpuMs?: number;
 }
 
 async function storeOp(kind: Kind, ops: SessionOps, sid: string): Promise<void> {
   if (kind === 'new') {
     await ops.set(sid, typicalSession() as unknown as SessionData);
+    return;
+  }
+  if (kind === 'update') {
+    await ops.set(sid, { ...typicalSession(), visits: updates++ } as unknown as SessionData);
     return;
   }
   const session = await ops.get(sid);
@@ -101,7 +112,10 @@ type Autocannon = (options: {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as Autocannon;
 
-const PATHS: Record<Kind, string> = { 'read-mostly': '/read', write: '/write', new: '/login', rolling: '/rolling/read' };
+/** The workloads that run over HTTP too. */
+export type HttpKind = Exclude<Kind, 'update'>;
+
+const PATHS: Record<HttpKind, string> = { 'read-mostly': '/read', write: '/write', new: '/login', rolling: '/rolling/read' };
 
 /**
  * `amount` full request cycles against the app, `concurrency` connections, driven by
@@ -111,7 +125,7 @@ const PATHS: Record<Kind, string> = { 'read-mostly': '/read', write: '/write', n
 export async function runHttpBatch(
   contender: Contender,
   app: BenchApp,
-  kind: Kind,
+  kind: HttpKind,
   concurrency: number,
   amount: number,
 ): Promise<BatchResult> {

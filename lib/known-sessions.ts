@@ -12,9 +12,8 @@ export interface Known {
   deadline: number;
   /** When `MaxLifetime` ends it (Infinity: never; NaN: not known). */
   absolute: number;
-  /** Whether its document holds `Created`, and `Expires`: a write then need not set or unset them. */
+  /** Whether its document holds `Created`: a write then need not set it. */
   created: boolean;
-  expires: boolean;
   /**
    * Whether its `Data` is in the form this process writes (with EncryptionKeys: sealed by the
    * first key, or plaintext after a leading null): a touch then writes only the cookie.

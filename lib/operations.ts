@@ -104,7 +104,6 @@ export function sessionOperations(context: () => Promise<Context>, made: MadeSes
       deadline: ctx.expiry.deadline(doc),
       absolute: ctx.expiry.absolute(doc),
       created: doc.Created instanceof Date,
-      expires: doc.Expires !== undefined,
       current,
     });
     countAccess(ctx, id, doc, now);
@@ -135,9 +134,10 @@ export function sessionOperations(context: () => Promise<Context>, made: MadeSes
         if (blind) await ctx.layout.probe(ctx.sessions, id);
         const fresh = known ? null : ctx.layout.insert(id, { ...fields, Created: now });
         if (fresh && (inserted = await insertNew(ctx, fresh, deadline))) return;
-        // What this process knows the document holds is not sent again: every set is a hot path.
-        const update = ctx.layout.write(id, fields, { ...(known?.expires === false ? {} : unset), ...data.unset, ...user.unset });
-        // Created: kept from the first write; older documents get theirs now.
+        // Every field a set owns is set or unset, whatever this process last saw: another
+        // process may have written it since, and the document must be this write's alone.
+        const update = ctx.layout.write(id, fields, { ...unset, ...data.unset, ...user.unset });
+        // Created: kept from the first write (not sent again where known); older documents get theirs now.
         if (!known?.created) update.$min = { Created: now };
         written = await upsert(ctx, id, update, deadline, data.sealed, create);
       });
@@ -153,7 +153,6 @@ export function sessionOperations(context: () => Promise<Context>, made: MadeSes
       deadline: ctx.expiry.deadlineAfter(fields, absolute),
       absolute,
       created: true,
-      expires: fields.Expires !== undefined,
       current: true,
     });
     ctx.throttle.remember(id, now.getTime());
@@ -208,9 +207,8 @@ export function sessionOperations(context: () => Promise<Context>, made: MadeSes
     await renew(ctx, id, update, live, new Date(now), deadline);
     if (known) {
       const deadline = cookie === undefined ? NaN : ctx.expiry.deadlineAfter(clocks, known.absolute);
-      const expires = cookie === undefined ? known.expires : clocks.Expires !== undefined;
       // Written in this process's form now, whole or the cookie alone.
-      ctx.known.add(id, { ...known, deadline, expires, current: cookie === undefined ? known.current : true });
+      ctx.known.add(id, { ...known, deadline, current: cookie === undefined ? known.current : true });
     }
     ctx.throttle.remember(id, now);
   }

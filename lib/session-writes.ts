@@ -1,7 +1,7 @@
 import type { Filter, UpdateFilter } from 'mongodb';
 import type { Deadline } from './deadline';
 import { serverErrorCode, type SessionDocument } from './document';
-import { upsertRenames } from './renamed-set';
+import { unskippable } from './renamed-set';
 import { retryTransient } from './retry';
 import type { Context } from './setup';
 import { after } from './write-fence';
@@ -56,9 +56,10 @@ export async function insertNew(ctx: Context, doc: SessionDocument, deadline: De
 }
 
 /**
- * Upserts `update` (stamped `Written`) under the write fence. `sealed`: a fresh IV changes
- * every sealed `Data`, which FerretDB v1 never skips, so it needs no read-back (see renamed-set).
- * With `create` false, updates only, and resolves false when there is no document to write.
+ * Upserts `update` (stamped `Written`) under the write fence, in one update on every server:
+ * on FerretDB v1 in a form it cannot skip (see renamed-set), unless `sealed` (a fresh IV
+ * changes every sealed `Data`, which it then never skips). With `create` false, updates only,
+ * and resolves false when there is no document to write.
  */
 export async function upsert(
   ctx: Context,
@@ -70,12 +71,11 @@ export async function upsert(
 ): Promise<boolean> {
   const fields = update.$set as Partial<SessionDocument>;
   const stamp = fields.Written!;
-  const send = (filter: Filter<SessionDocument>, own = filter): Promise<boolean> =>
-    ctx.limits.skipsRenames && !sealed
-      ? upsertRenames(ctx.sessions, filter, update, deadline, own, create)
-      : ctx.sessions
-          .updateOne(filter, update, { upsert: create, ...deadline.writeOptions() })
-          .then((result) => result.matchedCount + result.upsertedCount > 0);
+  if (ctx.limits.skipsRenames && !sealed) unskippable(update);
+  const send = (filter: Filter<SessionDocument>): Promise<boolean> =>
+    ctx.sessions
+      .updateOne(filter, update, { upsert: create, ...deadline.writeOptions() })
+      .then((result) => result.matchedCount + result.upsertedCount > 0);
   const key = ctx.layout.key(id);
   let duplicate: unknown;
   try {
@@ -100,11 +100,11 @@ async function overtake(
   key: Filter<SessionDocument>,
   found: Date,
   fields: Partial<SessionDocument>,
-  send: (filter: Filter<SessionDocument>, own: Filter<SessionDocument>) => Promise<boolean>,
+  send: (filter: Filter<SessionDocument>) => Promise<boolean>,
 ): Promise<boolean> {
   fields.Written = after(found, fields.Written!);
   try {
-    return await send({ ...key, Written: found }, { ...key, Written: fields.Written });
+    return await send({ ...key, Written: found });
   } catch (err) {
     if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
     return true;

@@ -49,7 +49,7 @@ export async function prepare(db: Db, settings: Settings): Promise<Context> {
   }
   if (settings.userKey) await ensureUserIndex(sessions);
   const limits = await detectServerLimits(db);
-  // FerretDB v1, which rewrites renames, also serves no filter but `{ _id }` from its storage.
+  // FerretDB v1, which skips renames, also serves no filter but `{ _id }` from its storage.
   const layout = await detectLayout(db, sessions, limits.skipsRenames === true, settings.lookup);
   const expiry = await manageExpiry(db, sessions, settings);
   const keyed = layout.mode === 'either' ? '_id or 1.x SessionID' : layout.legacy ? '1.x (SessionID)' : '_id, then 1.x SessionID';

@@ -5,7 +5,6 @@ import { repairRead, sendable } from './driver-values';
 import { readableFields, sealedCookie, writtenFields } from './encryption';
 import { sessionDataOf, storedData } from './key-filter';
 import type { Known } from './known-sessions';
-import { withoutMark } from './renamed-set';
 import type { Context } from './setup';
 
 /**
@@ -15,7 +14,6 @@ import type { Context } from './setup';
 
 export function toSession(ctx: Context, doc: SessionDocument): SessionData {
   repairRead(doc.Data);
-  withoutMark(doc.Data);
   const data = sessionDataOf(doc, ctx.settings.filter);
   if (typeof data !== 'object' || data === null) {
     throw new TypeError('A stored session has no session object in Data');

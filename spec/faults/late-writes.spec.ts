@@ -3,7 +3,7 @@ import { Collection, MongoClient, MongoServerError, type CommandStartedEvent, ty
 import sinon from 'sinon';
 import { FaultServer } from '../support/fault-server';
 import { holdFirstCall } from '../support/held-call';
-import { freshDb, isFerretDB, serverUri, skipBecause } from '../support/server';
+import { freshDb, serverUri, skipBecause } from '../support/server';
 import { openStore, sessionWith, sleep, type SessionStore } from '../support/store';
 
 /*
@@ -13,8 +13,6 @@ import { openStore, sessionWith, sleep, type SessionStore } from '../support/sto
  * holds is in docs/outages-and-timeouts.md ("What a timeout leaves possible"), with the client options that
  * make the driver give up first.
  */
-
-const UPDATE_METHOD = (): 'findOneAndUpdate' | 'updateOne' => (isFerretDB() ? 'findOneAndUpdate' : 'updateOne');
 
 function outcome(promise: Promise<unknown>): Promise<string> {
   return promise.then(
@@ -33,7 +31,7 @@ describe('a write whose caller timed out (issue 11)', () => {
     try {
       const otherStore = await openStore(other.db(db.databaseName), { OperationTimeoutMS: 5_000 });
       await store.set('s', sessionWith({ n: 1 }));
-      holdFirstCall(UPDATE_METHOD(), 1_000); // n: 2 waits, as for a server
+      holdFirstCall('updateOne', 1_000); // n: 2 waits, as for a server
       const held = outcome(store.set('s', sessionWith({ n: 2 })));
       const queued = outcome(store.set('s', sessionWith({ n: 3 }))); // waits behind n: 2
       expect([await held, await queued]).to.deep.equal(['StoreTimeoutError', 'StoreTimeoutError']);
@@ -50,7 +48,7 @@ describe('a write whose caller timed out (issue 11)', () => {
     const store = await openStore(freshDb(), { OperationTimeoutMS: 100 });
     await store.set('s', sessionWith({ n: 1 }));
     const busy = new MongoServerError({ message: 'database is locked (SQLITE_BUSY)' });
-    const update = sinon.stub(Collection.prototype, UPDATE_METHOD()).rejects(busy);
+    const update = sinon.stub(Collection.prototype, 'updateOne').rejects(busy);
     expect(await outcome(store.set('s', sessionWith({ n: 2 })))).to.equal('StoreTimeoutError');
     const attemptsAtTimeout = update.callCount;
     await sleep(800); // the backoff would have tried 6 times by now
@@ -175,7 +173,7 @@ describe('a late write from another process, with FenceLateWrites (issue 11)', (
       const { late, other, raw, close } = await twoProcesses(fence);
       try {
         await late.set('s', sessionWith({ n: 1 }));
-        holdFirstCall(UPDATE_METHOD(), 1_000); // sent, but not yet applied: as on a stalled server
+        holdFirstCall('updateOne', 1_000); // sent, but not yet applied: as on a stalled server
         expect(await outcome(late.set('s', sessionWith({ n: 2 })))).to.equal('StoreTimeoutError');
         await sleep(100);
         await other.set('s', sessionWith({ n: 3 })); // acknowledged

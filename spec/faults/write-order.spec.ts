@@ -1,11 +1,8 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { holdFirstCall } from '../support/held-call';
-import { freshDb, isFerretDB } from '../support/server';
+import { freshDb } from '../support/server';
 import { openStore, sessionWith, sleep } from '../support/store';
-
-/** How a set of an existing session is sent: FerretDB v1 needs the document back (see lib/renamed-set.ts). */
-const UPDATE_METHOD = (): 'findOneAndUpdate' | 'updateOne' => (isFerretDB() ? 'findOneAndUpdate' : 'updateOne');
 
 describe('a write that outlived its timeout', () => {
   afterEach(() => sinon.restore());
@@ -13,7 +10,7 @@ describe('a write that outlived its timeout', () => {
   it('never lands after a newer write of the same session that succeeded', async () => {
     const store = await openStore(freshDb(), { OperationTimeoutMS: 300 });
     await store.set('s', sessionWith({ n: 1 }));
-    holdFirstCall(UPDATE_METHOD(), 400); // as the driver would, waiting for a server
+    holdFirstCall('updateOne', 400); // as the driver would, waiting for a server
 
     const late = await store.set('s', sessionWith({ n: 2 })).then(
       () => 'acknowledged',
@@ -30,7 +27,7 @@ describe('a write that outlived its timeout', () => {
     const store = await openStore(freshDb(), { OperationTimeoutMS: 300 });
     await store.set('slow', sessionWith({ n: 1 }));
     await store.set('other', sessionWith({ n: 1 }));
-    holdFirstCall(UPDATE_METHOD(), 1_000);
+    holdFirstCall('updateOne', 1_000);
     const slow = store.set('slow', sessionWith({ n: 2 })).catch((err: Error) => err);
     const started = Date.now();
     await store.set('other', sessionWith({ n: 2 }));

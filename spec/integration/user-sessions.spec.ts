@@ -32,7 +32,7 @@ describe('UserKey', () => {
     const store = await openStore(db, { UserKey: 'passport.user' });
     await store.set('s', ofUser('alice')); // insert path
     expect(await doc(db, 's')).to.deep.include({ User: 'alice' });
-    await store.set('s', ofUser('bob')); // update path (on FerretDB, renamed-set's)
+    await store.set('s', ofUser('bob')); // update path (on FerretDB, in renamed-set's form)
     expect(await doc(db, 's')).to.deep.include({ User: 'bob' });
     await store.set('s', ofUser(undefined, { n: 1 })); // logout
     expect(await doc(db, 's')).to.not.have.property('User');
@@ -286,7 +286,7 @@ describe('FlagUserSessions', () => {
       // Read before the revocation: known to `holder`, live as far as it believes, a refresh of LastAccessed pending.
       for (const sid of ['s1', 's2', 's3', 's4']) expect(await holder.get(sid)).to.not.equal(null);
       expect(await admin.FlagUserSessions('alice', null)).to.equal(4);
-      await holder.set('s1', ofUser('alice', { n: 1 })); // upsert (FerretDB: renamed-set), a rename
+      await holder.set('s1', ofUser('alice', { n: 1 })); // upsert (FerretDB: in renamed-set's form), a rename
       await holder.set('s2', ofUser('alice')); // same names
       await holder.touch('s3', ofUser('alice')); // touch on `{ _id }` alone (surelyLive)
       const fresh = await openStore(db, options);
@@ -314,7 +314,7 @@ describe('FlagUserSessions', () => {
       // Gone while requests of `holder` held them: destroyed elsewhere, or revoked then expired.
       await other.destroy('renamed');
       await db.collection('Sessions').deleteOne({ _id: 'same' as never });
-      await holder.set('renamed', ofUser('alice', { n: 1 })); // on FerretDB, renamed-set's path
+      await holder.set('renamed', ofUser('alice', { n: 1 })); // on FerretDB, in renamed-set's form
       await holder.set('same', ofUser('alice'));
       const left = (await db.collection('Sessions').find({}).toArray()).map((d) => d._id);
       expect(left, `UserKey ${UserKey}, FenceLateWrites ${FenceLateWrites}`).to.deep.equal(UserKey ? [] : ['renamed', 'same']);

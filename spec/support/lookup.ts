@@ -24,11 +24,7 @@ export function lookupInUse(ferretdb: boolean): LookupMode {
   return forced ?? (ferretdb ? 'two-step' : 'either');
 }
 
-/**
- * The command a new session's first save sends: an insert with two-step lookups, else an
- * upsert (on FerretDB v1 a findAndModify, which reads back what it wrote: see renamed-set).
- */
+/** The command a new session's first save sends: an insert with two-step lookups, else an upsert. */
 export function firstWrite(ferretdb: boolean): string {
-  if (lookupInUse(ferretdb) === 'two-step') return 'insert';
-  return ferretdb ? 'findAndModify' : 'update';
+  return lookupInUse(ferretdb) === 'two-step' ? 'insert' : 'update';
 }
