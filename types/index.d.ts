@@ -58,6 +58,15 @@ declare namespace createStore {
      * its whole collection for any filter other than `{ _id }` (README, "What a timeout leaves possible").
      */
     FenceLateWrites?: boolean;
+    /**
+     * Whether 1.x processes may write to the collection (a fleet being upgraded). `false` says
+     * none does: on a collection that holds no 1.x document at start, every single-session
+     * call then filters on `{ _id }` alone, and a session ID that is not found costs one round
+     * trip, never a second look among 1.x documents (a scan on FerretDB v1, a query to every
+     * shard behind a mongos). A 1.x process writing anyway would have its new sessions missed.
+     * Default `true`.
+     */
+    SharedWith1x?: boolean;
     /** Read by 1.x and ignored; accepted for compatibility. */
     ConvertToUtf8?: unknown;
   }

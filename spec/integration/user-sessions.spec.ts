@@ -295,6 +295,18 @@ describe('FlagUserSessions', () => {
     }
   });
 
+  it('with UserKey, an ID express-session makes is stored, even one this process saw go (a genid that repeats)', async () => {
+    const db = freshDb();
+    const store = await openStore(db, { UserKey: 'passport.user' });
+    await store.set('s', ofUser('alice'));
+    await store.destroy('s');
+    await store.set('s', ofUser('alice')); // the save of a request that held it: not created again
+    expect(await doc(db, 's')).to.equal(null);
+    madeHere(store, 's');
+    await store.set('s', ofUser('bob'));
+    expect(await store.get('s')).to.deep.include({ passport: { user: 'bob' } });
+  });
+
   it('with UserKey and FenceLateWrites, a save refused by a later stamp (another clock ahead) still lands once', async () => {
     const db = freshDb();
     const store = await openStore(db, { UserKey: 'passport.user', FenceLateWrites: true });
