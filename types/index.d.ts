@@ -100,7 +100,11 @@ declare namespace createStore {
     get(sid: string, callback: Callback<SessionData | null>): void;
     get(sid: string): Promise<SessionData | null>;
 
-    /** Stores the session whole; calls back with the session. */
+    /**
+     * Stores the session whole; calls back with the session. With `UserKey`, never creates
+     * again a session this process read, wrote or saw go (destroyed, or read as missing,
+     * flagged, ended or unreadable), unless express-session has just made its ID.
+     */
     set(sid: string, session: SessionData, callback: Callback<SessionData>): void;
     set(sid: string, session: SessionData): Promise<SessionData>;
 
@@ -140,9 +144,9 @@ declare namespace createStore {
     UserSessions(userId: UserId): Promise<UserSession[]>;
 
     /**
-     * Revokes every live session of the user but `exceptSid` (`null`: all of them), whatever
-     * `DeleteFlags` says: flagged, so that no request still holding one can save it back.
-     * Needs `UserKey`; calls back with how many it revoked.
+     * Revokes every session of the user not revoked yet, live or ended but still stored, but
+     * `exceptSid` (`null`: all of them), whatever `DeleteFlags` says: flagged, so that no
+     * request still holding one can save it back. Needs `UserKey`; calls back with how many it revoked.
      */
     FlagUserSessions(userId: UserId, exceptSid: string | null, callback: Callback<number>): void;
     FlagUserSessions(userId: UserId, exceptSid: string | null): Promise<number>;

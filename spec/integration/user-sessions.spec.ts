@@ -211,7 +211,7 @@ describe('UserSessions', () => {
 });
 
 describe('FlagUserSessions', () => {
-  it("flags every live session of the user but the one excepted, and says how many; others' stay", async () => {
+  it("flags every session of the user but the one excepted, and says how many; others' stay", async () => {
     const db = freshDb();
     const store = await openStore(db, { UserKey: 'passport.user' });
     for (const sid of ['a1', 'a2', 'a3']) await store.set(sid, ofUser('alice'));
