@@ -49,6 +49,17 @@ export interface Operations {
   stop(): void;
 }
 
+/**
+ * The session is gone as far as this process knows (missing, flagged, ended, unreadable,
+ * destroyed): not live any more, and, with UserKey, not to be created again by a request that
+ * held it (see set).
+ */
+function went(ctx: Context, id: string): null {
+  ctx.known.forget(id);
+  ctx.gone.add(id);
+  return null;
+}
+
 export function sessionOperations(context: () => Promise<Context>, made: MadeSessions): Operations {
   let refreshes: IdleRefreshes | undefined;
   const refreshesOf = (ctx: Context): IdleRefreshes =>
@@ -89,17 +100,12 @@ export function sessionOperations(context: () => Promise<Context>, made: MadeSes
         (found) => found === null,
       ),
     );
-    if (doc === null || isFlagged(doc) || !ctx.expiry.isLive(doc, now)) {
-      ctx.known.forget(id);
-      return null;
-    }
+    if (doc === null || isFlagged(doc) || !ctx.expiry.isLive(doc, now)) return went(ctx, id);
     // Taken before opening, which replaces a sealed Data with its plaintext.
     const current = ctx.settings.encryption?.writes(sealedBytes(doc.Data)) ?? true;
     const readable = opened(ctx, id, doc);
-    if (readable === null) {
-      ctx.known.forget(id);
-      return null;
-    }
+    if (readable === null) return went(ctx, id);
+    ctx.gone.forget(id);
     ctx.known.add(id, {
       deadline: ctx.expiry.deadline(doc),
       absolute: ctx.expiry.absolute(doc),
@@ -124,15 +130,16 @@ export function sessionOperations(context: () => Promise<Context>, made: MadeSes
     const known = ctx.known.get(id);
     // Neither read, written nor made here: perhaps a session a 1.x process made since (see layout).
     const blind = !known && !made.take(id);
-    // With UserKey, a session this process read is written back only where it still is: one
-    // revoked and removed (or expired, or destroyed) while a request held it stays gone.
-    const create = !(known && ctx.settings.userKey);
+    // With UserKey, a session this process read, or saw go, is written back only where it
+    // still is: one revoked and removed (or expired, or destroyed) while a request held it
+    // stays gone. An ID express-session just made is new, whatever happened to it before.
+    const create = !(ctx.settings.userKey && (known || (blind && ctx.gone.has(id))));
     let written = true;
     let inserted = false;
     try {
       await ordered(ctx, id, deadline, async () => {
-        if (blind) await ctx.layout.probe(ctx.sessions, id);
-        const fresh = known ? null : ctx.layout.insert(id, { ...fields, Created: now });
+        if (blind) await ctx.layout.probe(id);
+        const fresh = known || !create ? null : ctx.layout.insert(id, { ...fields, Created: now });
         if (fresh && (inserted = await insertNew(ctx, fresh, deadline))) return;
         // Every field a set owns is set or unset, whatever this process last saw: another
         // process may have written it since, and the document must be this write's alone.
@@ -145,9 +152,10 @@ export function sessionOperations(context: () => Promise<Context>, made: MadeSes
       throw explainWriteFailure(err, data.plain);
     }
     if (!written) {
-      ctx.known.forget(id);
+      went(ctx, id);
       return input;
     }
+    ctx.gone.forget(id);
     const absolute = inserted ? ctx.expiry.absolute({ Created: now }) : (known?.absolute ?? NaN);
     ctx.known.add(id, {
       deadline: ctx.expiry.deadlineAfter(fields, absolute),
@@ -185,6 +193,9 @@ export function sessionOperations(context: () => Promise<Context>, made: MadeSes
   async function touch(sid: unknown, session: unknown, deadline: Deadline): Promise<void> {
     const id = checkSessionId(sid);
     const ctx = await context();
+    // Seen gone, as a missing session is left alone: no round trip. express-session touches
+    // only what its get found, which forgets it here.
+    if (ctx.gone.has(id)) return;
     const now = Date.now();
     // A refresh the get before it left waiting is sent by this write instead.
     const takesOver = refreshes?.cancel(id) ?? false;
@@ -204,7 +215,10 @@ export function sessionOperations(context: () => Promise<Context>, made: MadeSes
     }
     const surelyLive = known !== undefined && known.deadline - now > Math.max(ctx.settings.operationTimeoutMs, MIN_MARGIN_MS);
     const live = surelyLive ? {} : { ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now) };
-    await renew(ctx, id, update, live, new Date(now), deadline);
+    if ((await renew(ctx, id, update, live, new Date(now), deadline)).matchedCount === 0) {
+      went(ctx, id);
+      return;
+    }
     if (known) {
       const deadline = cookie === undefined ? NaN : ctx.expiry.deadlineAfter(clocks, known.absolute);
       // Written in this process's form now, whole or the cookie alone.
@@ -219,15 +233,13 @@ export function sessionOperations(context: () => Promise<Context>, made: MadeSes
     const stamp = new Date();
     refreshes?.cancel(id);
     ctx.throttle.forget(id);
-    ctx.known.forget(id);
-    if (ctx.settings.deleteFlags) return ordered(ctx, id, deadline, () => flagOne(ctx, id, deadline, stamp));
+    const wasGone = ctx.gone.has(id);
+    went(ctx, id);
+    if (ctx.settings.deleteFlags) return ordered(ctx, id, deadline, () => flagOne(ctx, id, deadline, stamp, wasGone));
     const missed = (result: DeleteResult): boolean => result.deletedCount === 0;
+    const remove = (filter: Filter<SessionDocument>): Promise<DeleteResult> => ctx.sessions.deleteMany(filter, deadline.writeOptions());
     await ordered(ctx, id, deadline, () =>
-      ctx.layout.lookup(
-        id,
-        (key) => fenced(ctx, key, stamp, deadline, (filter) => ctx.sessions.deleteMany(filter, deadline.writeOptions()), missed),
-        missed,
-      ),
+      ctx.layout.lookup(id, (key) => fenced(ctx, key, stamp, deadline, remove, missed, wasGone), missed),
     );
     return undefined;
   }
@@ -236,15 +248,20 @@ export function sessionOperations(context: () => Promise<Context>, made: MadeSes
     const id = sid === null ? null : checkSessionId(sid);
     const ctx = await context();
     if (id === null) return retryTransient(() => flagDeletion(ctx.sessions, null, deadline.writeOptions()), deadline);
-    return ordered(ctx, id, deadline, () => flagOne(ctx, id, deadline, new Date()));
+    const wasGone = ctx.gone.has(id);
+    went(ctx, id);
+    return ordered(ctx, id, deadline, () => flagOne(ctx, id, deadline, new Date(), wasGone));
   }
 
-  /** Flags one session, counting what matched as 1.x did; a miss under `_id` looks again under SessionID. */
-  async function flagOne(ctx: Context, id: string, deadline: Deadline, stamp: Date): Promise<number> {
+  /**
+   * Flags one session, counting what matched as 1.x did; a miss under `_id` looks again under
+   * SessionID. `gone`: this process saw it go before (see fenced).
+   */
+  async function flagOne(ctx: Context, id: string, deadline: Deadline, stamp: Date, gone: boolean): Promise<number> {
     const missed = (result: UpdateResult): boolean => result.matchedCount === 0;
     const flag = (filter: Filter<SessionDocument>): Promise<UpdateResult> =>
       ctx.sessions.updateMany(filter, { $set: { Delete: true } }, deadline.writeOptions());
-    const flagged = await ctx.layout.lookup(id, (key) => fenced(ctx, key, stamp, deadline, flag, missed), missed);
+    const flagged = await ctx.layout.lookup(id, (key) => fenced(ctx, key, stamp, deadline, flag, missed, gone), missed);
     return flagged.matchedCount;
   }
 

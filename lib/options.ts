@@ -2,7 +2,7 @@ import createDebug from 'debug';
 import type createStore from '../types';
 import { readUserKey, type UserReader } from './user-key';
 import { readEncryptionKeys, type Keyring } from './encryption';
-import type { LookupMode } from './layout';
+import type { ForcedLookup } from './layout';
 
 const debug = createDebug('express-session-mongodb');
 
@@ -22,8 +22,10 @@ export interface Settings {
   encryption?: Keyring;
   /** Undefined: on, except on FerretDB v1 (see write-fence). */
   fenceLateWrites: boolean | undefined;
+  /** False: no 1.x process writes to the collection (see layout). */
+  sharedWith1x: boolean;
   /** Not an option: tests force the lookup mode the server would not choose (spec/support/lookup.ts). */
-  lookup?: LookupMode;
+  lookup?: ForcedLookup;
 }
 
 /** Long enough for a slow server, short enough that a request does not hang on an outage. */
@@ -162,5 +164,6 @@ export function readOptions(input: unknown): Settings {
     maxLifetime: strictWhole(options, 'MaxLifetime', 0, 'seconds'),
     userKey: readUserKey(options.UserKey),
     fenceLateWrites: strictBoolean(options, 'FenceLateWrites'),
+    sharedWith1x: strictBoolean(options, 'SharedWith1x') ?? true,
   };
 }

@@ -29,6 +29,11 @@ export function ordered<T>(ctx: Context, id: string, deadline: Deadline, send: (
  * A write of one session under the write fence (see write-fence): refused by a later stamp
  * while its caller still waits, it goes once more against exactly the document it found.
  * `send` writes `written` as the session's stamp where it stamps at all.
+ *
+ * `unfenced`: a destroy or flag of a session this process saw go. Any document of it now was
+ * written after it went, bringing back a session that was gone, and the destroy ends it all
+ * the same: so it goes on the key alone, one round trip where a fenced miss costs a read more
+ * (a replayed stale cookie). One that lands late ends a session that should have stayed gone.
  */
 export async function fenced<R>(
   ctx: Context,
@@ -37,7 +42,9 @@ export async function fenced<R>(
   deadline: Deadline,
   send: (filter: Filter<SessionDocument>, written: Date) => Promise<R>,
   missed: (result: R) => boolean,
+  unfenced = false,
 ): Promise<R> {
+  if (unfenced) return send(key, stamp);
   const result = await send(ctx.fence.guard(key, stamp), stamp);
   if (!missed(result)) return result;
   const found = await ctx.fence.refusal(key, stamp, deadline);

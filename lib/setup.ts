@@ -2,6 +2,7 @@ import createDebug from 'debug';
 import type { Collection, Db } from 'mongodb';
 import { serverErrorCode, type SessionDocument } from './document';
 import { manageExpiry, type Expiry } from './expiry';
+import { goneSessions, type GoneSessions } from './gone-sessions';
 import { knownSessions, type KnownSessions } from './known-sessions';
 import { detectLayout, type Layout } from './layout';
 import type { Settings } from './options';
@@ -23,6 +24,7 @@ export interface Context {
   expiry: Expiry;
   throttle: TouchThrottle;
   known: KnownSessions;
+  gone: GoneSessions;
   /** Writes of one session leave in the order they were made. */
   inOrder: WriteOrder;
   /** What this server cannot store that BSON can (Decimal128 on FerretDB v1). */
@@ -50,9 +52,15 @@ export async function prepare(db: Db, settings: Settings): Promise<Context> {
   if (settings.userKey) await ensureUserIndex(sessions);
   const limits = await detectServerLimits(db);
   // FerretDB v1, which skips renames, also serves no filter but `{ _id }` from its storage.
-  const layout = await detectLayout(db, sessions, limits.skipsRenames === true, settings.lookup);
+  const layout = await detectLayout(db, sessions, {
+    idFiltersOnly: limits.skipsRenames === true,
+    shared1x: settings.sharedWith1x,
+    forced: settings.lookup,
+  });
   const expiry = await manageExpiry(db, sessions, settings);
-  const keyed = layout.mode === 'either' ? '_id or 1.x SessionID' : layout.legacy ? '1.x (SessionID)' : '_id, then 1.x SessionID';
+  const keyed = { either: '_id or 1.x SessionID', id: '_id', 'two-step': layout.legacy ? '1.x (SessionID)' : '_id, then 1.x SessionID' }[
+    layout.mode
+  ];
   debug('ready: collection %s, lookups by %s, expiry %s', settings.collectionName, keyed, expiry.mode);
   return {
     settings,
@@ -61,6 +69,7 @@ export async function prepare(db: Db, settings: Settings): Promise<Context> {
     expiry,
     throttle: touchThrottle(settings.touchInterval),
     known: knownSessions(),
+    gone: goneSessions(),
     inOrder: writeOrder(),
     limits,
     // Off by default on FerretDB v1, which reads its whole table for any filter but `{ _id }`.

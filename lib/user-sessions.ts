@@ -10,8 +10,8 @@ import type { Context } from './setup';
 import { checkUserId, userOf, type StoredUser, type UserReader } from './user-key';
 
 /**
- * A user's sessions, through the `User` field `UserKey` fills: listing them, and revoking
- * them. Revocation always flags (`Delete: true`), whatever `DeleteFlags` says: no write of
+ * A user's sessions, through the `User` field `UserKey` fills: listing the live ones, and
+ * revoking all that are not flagged yet, ended or not. Revocation always flags (`Delete: true`), whatever `DeleteFlags` says: no write of
  * the store clears the flag, so a request that held a revoked session when it was revoked
  * cannot bring it back when it saves. A plain delete would let that save insert it again.
  * Flagged documents also get `Revoked`, a date that ends them after REVOKED_GRACE_SECONDS
@@ -70,7 +70,7 @@ export function userOperations(context: () => Promise<Context>): UserOperations 
   }
 
   /** The indexed part is a plain equality on `User`: what MongoDB and FerretDB on PostgreSQL serve from an index. */
-  const ofUser = (ctx: Context, userId: StoredUser, now: number): Filter<SessionDocument> =>
+  const liveOf = (ctx: Context, userId: StoredUser, now: number): Filter<SessionDocument> =>
     ({ User: userId, ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now) }) as Filter<SessionDocument>;
 
   async function list(userId: unknown, deadline: Deadline): Promise<UserSession[]> {
@@ -79,7 +79,7 @@ export function userOperations(context: () => Promise<Context>): UserOperations 
     const now = Date.now();
     // Never the session's contents: only what dates it (1.x and 2.0 cookies date it from Data).
     const projection = { SessionID: 1, Created: 1, LastAccessed: 1, Expires: 1, 'Data.cookie.expires': 1, 'Data.cookie._expires': 1 };
-    const docs = await retryTransient(() => ctx.sessions.find(ofUser(ctx, user, now), { projection }).toArray(), deadline);
+    const docs = await retryTransient(() => ctx.sessions.find(liveOf(ctx, user, now), { projection }).toArray(), deadline);
     return docs
       .map((doc) => {
         const end = ctx.expiry.deadline(doc);
@@ -101,8 +101,11 @@ export function userOperations(context: () => Promise<Context>): UserOperations 
     const except = exceptSid === null ? null : checkSessionId(exceptSid);
     const ctx = await usersContext('FlagUserSessions');
     const now = Date.now();
+    // Ended ones too: a session that ended a moment ago is still there, and a request that
+    // read it live would renew its cookie when it saves it. Only a flag keeps it gone.
+    const mine = { User: user, ...NOT_FLAGGED } as Filter<SessionDocument>;
     // By SessionID, which documents of 1.x (ObjectId `_id`) and 2.x both hold.
-    const filter = except === null ? ofUser(ctx, user, now) : { ...ofUser(ctx, user, now), SessionID: { $ne: except } };
+    const filter = except === null ? mine : { ...mine, SessionID: { $ne: except } };
     // Not fenced (see write-fence): a revocation applies whatever a session's last write stamped.
     const revoke = { $set: { Delete: true as const, Revoked: new Date(now) } };
     const result = await retryTransient(() => ctx.sessions.updateMany(filter, revoke, deadline.writeOptions()), deadline);

@@ -61,6 +61,15 @@ declare namespace createStore {
      * its whole collection for any filter other than `{ _id }` (docs/outages-and-timeouts.md, "What a timeout leaves possible").
      */
     FenceLateWrites?: boolean;
+    /**
+     * Whether 1.x processes may write to the collection (a fleet being upgraded). `false` says
+     * none does: on a collection that holds no 1.x document at start, every single-session
+     * call then filters on `{ _id }` alone, and a session ID that is not found costs one round
+     * trip, never a second look among 1.x documents (a scan on FerretDB v1, a query to every
+     * shard behind a mongos). A 1.x process writing anyway would have its new sessions missed.
+     * Default `true`.
+     */
+    SharedWith1x?: boolean;
     /** Read by 1.x and ignored; accepted for compatibility. */
     ConvertToUtf8?: unknown;
   }
@@ -94,7 +103,11 @@ declare namespace createStore {
     get(sid: string, callback: Callback<SessionData | null>): void;
     get(sid: string): Promise<SessionData | null>;
 
-    /** Stores the session whole; calls back with the session. */
+    /**
+     * Stores the session whole; calls back with the session. With `UserKey`, never creates
+     * again a session this process read, wrote or saw go (destroyed, or read as missing,
+     * flagged, ended or unreadable), unless express-session has just made its ID.
+     */
     set(sid: string, session: SessionData, callback: Callback<SessionData>): void;
     set(sid: string, session: SessionData): Promise<SessionData>;
 
@@ -134,9 +147,9 @@ declare namespace createStore {
     UserSessions(userId: UserId): Promise<UserSession[]>;
 
     /**
-     * Revokes every live session of the user but `exceptSid` (`null`: all of them), whatever
-     * `DeleteFlags` says: flagged, so that no request still holding one can save it back.
-     * Needs `UserKey`; calls back with how many it revoked.
+     * Revokes every session of the user not revoked yet, live or ended but still stored, but
+     * `exceptSid` (`null`: all of them), whatever `DeleteFlags` says: flagged, so that no
+     * request still holding one can save it back. Needs `UserKey`; calls back with how many it revoked.
      */
     FlagUserSessions(userId: UserId, exceptSid: string | null, callback: Callback<number>): void;
     FlagUserSessions(userId: UserId, exceptSid: string | null): Promise<number>;

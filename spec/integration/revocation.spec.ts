@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { Browser, COOKIE } from '../support/http';
 import { freshDb } from '../support/server';
 import { snippet } from '../support/snippets';
-import { openStore, type SessionStore } from '../support/store';
+import { openStore, sleep, type SessionStore } from '../support/store';
 
 /**
  * "Log out everywhere" over HTTP: a user signed in on three devices revokes the other two
@@ -32,10 +32,16 @@ async function startUserApp(store: SessionStore): Promise<{ url: string; hold(na
   const holds = new Map<string, { arrive(): void; gate: Promise<void>; release(): void }>();
   const app = express();
   app.use(session({ store, secret: 'test secret', name: COOKIE, resave: false, saveUninitialized: false, cookie: { maxAge: 3_600_000 } }));
-  app.get('/login', (req, res) => {
-    req.session.passport = { user: String(req.query.user) };
-    res.json({ id: req.sessionID });
+  // As Passport 0.6 and later: a new session ID at login. `maxAge` (ms): that device's cookie.
+  app.get('/login', (req, res, next) => {
+    req.session.regenerate((err) => {
+      if (err) return next(err);
+      req.session.passport = { user: String(req.query.user) };
+      if (req.query.maxAge) req.session.cookie.maxAge = Number(req.query.maxAge);
+      res.json({ id: req.sessionID });
+    });
   });
+  app.get('/logout', (req, res, next) => req.session.destroy((err) => (err ? next(err) : res.json({ out: true }))));
   app.get('/whoami', (req, res) =>
     res.json({ id: req.sessionID, user: req.session.passport?.user ?? null, note: req.session.note ?? null }),
   );
@@ -114,6 +120,113 @@ describe('revocation over HTTP (FlagUserSessions)', () => {
       } finally {
         await app.close();
         await store.close();
+      }
+    });
+  }
+});
+
+describe('revocation of sessions that have just ended (FlagUserSessions)', () => {
+  // Ended a moment ago, still in the collection (neither the TTL monitor nor the sweeper has
+  // run yet), and held by a request that read it live: its save renews the cookie.
+  const clocks = [
+    { clock: 'cookie', options: {}, maxAge: 1_000 },
+    { clock: 'TimeToLive', options: { TimeToLive: 3600 }, maxAge: undefined },
+  ];
+  for (const { clock, options, maxAge } of clocks) {
+    for (const DeleteFlags of [false, true]) {
+      it(`${clock} ran out, DeleteFlags ${DeleteFlags}: revoked and counted, and the request in flight does not bring it back`, async () => {
+        const db = freshDb();
+        const store = await openStore(db, { UserKey: 'passport.user', DeleteFlags, ...options });
+        const app = await startUserApp(store);
+        try {
+          const [one, two] = [new Browser(app.url), new Browser(app.url)] as const;
+          await one.get('/login?user=alice');
+          await two.get(`/login?user=alice${maxAge ? `&maxAge=${maxAge}` : ''}`);
+          const [id1, id2] = [one.sessionId!, two.sessionId!];
+          const held = app.hold('two');
+          const inFlight = two.get('/slow?name=two');
+          inFlight.catch(() => {}); // awaited below; refused only when a check fails first and the app closes
+          await held.arrived;
+          if (maxAge) await sleep(maxAge + 200);
+          else {
+            await sleep(2_300); // the get's deferred refresh of LastAccessed has gone out
+            await db.collection('Sessions').updateOne({ _id: id2 as never }, { $set: { LastAccessed: new Date(Date.now() - 7_200_000) } });
+          }
+          expect(await store.get(id2), 'ended').to.equal(null);
+
+          expect((await one.get('/logout-everywhere')).body).to.deep.equal({ count: 1 });
+          held.release();
+          expect((await inFlight).status).to.equal(200);
+
+          expect(await db.collection('Sessions').findOne({ SessionID: id2 })).to.deep.include({ Delete: true });
+          expect(await store.get(id2)).to.equal(null);
+          expect((await store.UserSessions('alice')).map((s) => s.id)).to.deep.equal([id1]);
+          const { body } = await two.get('/whoami');
+          expect(body).to.deep.include({ user: null, note: null });
+          expect(body.id).to.not.equal(id2);
+          expect((await one.get('/whoami')).body).to.deep.include({ id: id1, user: 'alice' });
+        } finally {
+          await app.close();
+          await store.close();
+        }
+      });
+    }
+  }
+});
+
+describe('logout in one tab while a request of another tab runs (UserKey)', () => {
+  // How the session went, in this process, before the other tab's request saves it.
+  const ways = [
+    { way: 'destroyed by this tab', DeleteFlags: false },
+    { way: 'destroyed by this tab', DeleteFlags: true },
+    { way: 'destroyed by another process, then read as missing here', DeleteFlags: false },
+    { way: 'flagged by another process, read as flagged here, then removed', DeleteFlags: false },
+  ];
+  for (const { way, DeleteFlags } of ways) {
+    it(`${way} (DeleteFlags ${DeleteFlags}): the held request's save does not log the user back in; a new login still works`, async () => {
+      const db = freshDb();
+      const options = { UserKey: 'passport.user', DeleteFlags };
+      const store = await openStore(db, options);
+      const other = await openStore(db, options);
+      const app = await startUserApp(store);
+      try {
+        const tab = new Browser(app.url);
+        await tab.get('/login?user=alice');
+        const sid = tab.sessionId!;
+        const slowTab = new Browser(app.url);
+        slowTab.cookie = tab.cookie;
+        const held = app.hold('slow');
+        const inFlight = slowTab.get('/slow?name=slow');
+        inFlight.catch(() => {}); // awaited below; refused only when a check fails first and the app closes
+        await held.arrived;
+
+        if (way.startsWith('destroyed by this tab')) {
+          expect((await tab.get('/logout')).body).to.deep.equal({ out: true });
+        } else {
+          if (way.startsWith('destroyed')) await other.destroy(sid);
+          else expect(await other.FlagDeletion(sid)).to.equal(1);
+          expect((await tab.get('/whoami')).body).to.deep.include({ user: null });
+          if (way.startsWith('flagged')) expect(await other.Cleanup()).to.equal(1);
+        }
+        held.release();
+        expect((await inFlight).status).to.equal(200);
+
+        const left = await db.collection('Sessions').findOne({ SessionID: sid });
+        if (DeleteFlags) expect(left).to.deep.include({ Delete: true });
+        else expect(left).to.equal(null);
+        expect(await store.get(sid)).to.equal(null);
+        expect(await store.UserSessions('alice')).to.deep.equal([]);
+        expect((await slowTab.get('/whoami')).body).to.deep.include({ user: null });
+
+        // express-session's own new sessions (regenerate at login) are stored as ever.
+        await tab.get('/login?user=alice');
+        expect(tab.sessionId).to.not.equal(sid);
+        expect((await store.UserSessions('alice')).map((s) => s.id)).to.deep.equal([tab.sessionId]);
+        expect((await tab.get('/whoami')).body).to.deep.include({ user: 'alice' });
+      } finally {
+        await app.close();
+        await store.close();
+        await other.close();
       }
     });
   }

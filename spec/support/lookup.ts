@@ -3,9 +3,9 @@
  * `$or` filter for 2.x and 1.x documents (see lib/layout.ts): FerretDB v1, which the tests run
  * on, gets the two-step lookup, so both ways of finding a session run the whole suite.
  */
-import type { LookupMode } from '../../lib/layout';
+import type { ForcedLookup } from '../../lib/layout';
 
-export function forcedLookup(): LookupMode | undefined {
+export function forcedLookup(): ForcedLookup | undefined {
   const mode = process.env.ESM_LOOKUP;
   return mode === 'either' || mode === 'two-step' ? mode : undefined;
 }
@@ -20,7 +20,7 @@ if (forced) {
 }
 
 /** The lookup stores in this run use: forced, or the server's own (FerretDB v1: two-step). */
-export function lookupInUse(ferretdb: boolean): LookupMode {
+export function lookupInUse(ferretdb: boolean): ForcedLookup {
   return forced ?? (ferretdb ? 'two-step' : 'either');
 }
 

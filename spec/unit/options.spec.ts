@@ -13,6 +13,7 @@ const DEFAULTS: Settings = {
   maxLifetime: 0,
   userKey: null,
   fenceLateWrites: undefined,
+  sharedWith1x: true,
 };
 
 describe('options', () => {
@@ -33,6 +34,7 @@ describe('options', () => {
         TouchInterval: 10,
         MaxLifetime: 3600,
         FenceLateWrites: false,
+        SharedWith1x: false,
         ConvertToUtf8: true,
         Other: 1,
       } as never),
@@ -47,6 +49,7 @@ describe('options', () => {
       maxLifetime: 3600,
       userKey: null,
       fenceLateWrites: false,
+      sharedWith1x: false,
     });
   });
 
@@ -116,6 +119,7 @@ describe('options', () => {
     ['fractional MaxLifetime', { MaxLifetime: 1.5 }, RangeError, /MaxLifetime/],
     ['string MaxLifetime', { MaxLifetime: '3600' }, TypeError, /MaxLifetime/],
     ['truthy FenceLateWrites', { FenceLateWrites: 1 }, TypeError, /FenceLateWrites must be true or false/],
+    ['falsy SharedWith1x', { SharedWith1x: 0 }, TypeError, /SharedWith1x must be true or false/],
     ['CollectionName with $', { CollectionName: 'a$b' }, RangeError, /CollectionName/],
     ['system. CollectionName', { CollectionName: 'system.x' }, RangeError, /CollectionName/],
     ['number CollectionName', { CollectionName: 5 }, TypeError, /CollectionName/],
