@@ -1,18 +1,30 @@
 import type createStoreTypes from '../types';
-import { callbackOrPromise, checkCallback, type Callback } from './callback';
-import { watchConnection } from './connection-events';
-import { deadline, type Deadline } from './deadline';
-import { resolveHandle, type Handle } from './handle';
-import { lifecycle } from './lifecycle';
-import { watchMadeSessions } from './made-sessions';
-import { storeFor } from './store-prototype';
-import { sessionOperations } from './operations';
-import { DEFAULT_OPERATION_TIMEOUT_MS, readOptions, type Settings } from './options';
-import { sanitizeError } from './server-errors';
-import { userOperations } from './user-sessions';
-import { withTimeout } from './timeout';
+import { callbackOrPromise, checkCallback, type Callback } from './calls/callback';
+import { watchConnection } from './calls/connection-events';
+import { resolveHandle, type Handle } from './calls/handle';
+import { DEFAULT_OPERATION_TIMEOUT_MS, readOptions, type Settings } from './calls/options';
+import { publicMethods } from './calls/public-method';
+import { storeFor } from './calls/store-prototype';
+import { lifecycle } from './store/lifecycle';
+import { watchMadeSessions } from './store/made-sessions';
+import { sessionOperations } from './store/operations';
+import { userOperations } from './store/user-sessions';
 
 type SessionStore = createStoreTypes.SessionStore;
+
+/**
+ * The options and the handle, checked now and reported through the callback (and every
+ * call): the store must exist either way.
+ */
+function readArguments(handle: unknown, options: unknown): { settings?: Settings; resolved?: Handle; invalid?: unknown } {
+  let settings: Settings | undefined;
+  try {
+    settings = readOptions(options);
+    return { settings, resolved: resolveHandle(handle) };
+  } catch (err) {
+    return { settings, invalid: err };
+  }
+}
 
 /**
  * Builds the store: an express-session `Store` whose methods are closures over the
@@ -28,18 +40,9 @@ export function createStore(
   checkCallback(callback, 'createStore');
   const store = storeFor(this) as SessionStore;
 
-  // Checked now, reported through the callback: the store must exist either way.
-  let settings: Settings | undefined;
-  let resolved: Handle | undefined;
-  let invalid: unknown;
-  try {
-    settings = readOptions(options);
-    resolved = resolveHandle(handle);
-  } catch (err) {
-    invalid = err;
-  }
-  const timeoutMs = settings?.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
+  const { settings, resolved, invalid } = readArguments(handle, options);
   const client = resolved?.client;
+  const { bounded, method } = publicMethods(settings?.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS, client);
   const unwatch = client ? watchConnection(client, store) : () => {};
   const life = lifecycle(resolved, settings, invalid);
   const ops = sessionOperations(life.context, watchMadeSessions(store));
@@ -49,29 +52,6 @@ export function createStore(
     unwatch();
     ops.stop();
     life.close();
-  }
-
-  /**
-   * Bounded by OperationTimeoutMS, which also ends what the call still had to write; server
-   * messages, which can quote session data, give way to the store's own.
-   */
-  function bounded<T>(promise: Promise<T>, name: string, what = `Session store ${name}`, limit?: Deadline): Promise<T> {
-    const guarded = promise.catch((err: unknown) => Promise.reject(sanitizeError(err, name)));
-    return withTimeout(guarded, timeoutMs, what, client, limit?.abandon);
-  }
-
-  /** A public method, with a callback or a promise; `run` gets the caller's arguments, then the call's deadline. */
-  function method<A extends unknown[], T>(name: string, run: (...args: [...A, Deadline]) => Promise<T>, arity: number) {
-    return callbackOrPromise(
-      name,
-      (...args: A) => {
-        const limit = deadline(timeoutMs);
-        // touch(sid) still hands touch its deadline third.
-        while (args.length < arity) args.push(undefined);
-        return bounded(run(...args, limit), name, undefined, limit);
-      },
-      arity,
-    );
   }
 
   Object.assign(store, {

@@ -1,10 +1,10 @@
 import type createStoreTypes from '../types';
 import { createStore } from './create-store';
-import { StoreBase } from './store-prototype';
+import { StoreBase } from './calls/store-prototype';
 
 // 1.x's stores were `instanceof` the exported function: they inherit from its prototype.
 createStore.prototype = StoreBase.prototype;
-import { StoreTimeoutError } from './timeout';
+import { StoreTimeoutError } from './calls/timeout';
 
 // 1.x exported the function itself; `.default` and `.createStore` serve ESM and TypeScript
 // imports, `.StoreTimeoutError` lets callers test `err instanceof StoreTimeoutError`.

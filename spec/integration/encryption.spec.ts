@@ -365,7 +365,7 @@ describe('EncryptionKeys: sessions encrypted at rest', () => {
       const back = (await fresh.get('sid'))!;
       expect(back).to.have.property('mfaVerified', true);
       expect(back).not.to.have.property('pendingMfa');
-      // The same change without encryption: one update too (on FerretDB v1 in the form of lib/renamed-set.ts).
+      // The same change without encryption: one update too (on FerretDB v1 in the form of lib/writes/renamed-set.ts).
       const plain = await openStore(db, { CollectionName: 'Plain' });
       await plain.set('sid', sessionWith({ pendingMfa: true }));
       sent.length = 0;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import createDebug from 'debug';
 import sinon from 'sinon';
-import { MAX_SESSION_ID_LENGTH } from '../../lib/session-id';
+import { MAX_SESSION_ID_LENGTH } from '../../lib/calls/session-id';
 import { freshDb } from '../support/server';
 import { openStore, sessionWith, sleep, type SessionStore } from '../support/store';
 

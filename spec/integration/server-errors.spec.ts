@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { expect } from 'chai';
 import createDebug from 'debug';
 import { MongoServerError } from 'mongodb';
-import { sanitizeError, SessionStoreServerError } from '../../lib/server-errors';
+import { sanitizeError, SessionStoreServerError } from '../../lib/calls/server-errors';
 import { freshDb, isFerretDB } from '../support/server';
 import { openStore, sessionWith } from '../support/store';
 

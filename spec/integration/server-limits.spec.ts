@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Decimal128 } from 'mongodb';
-import { detectServerLimits } from '../../lib/bson-limits';
-import { checkData, escapeData } from '../../lib/key-filter';
+import { detectServerLimits } from '../../lib/stored/bson-limits';
+import { checkData, escapeData } from '../../lib/stored/key-filter';
 import { freshDb, isFerretDB } from '../support/server';
 
 describe('server limits', () => {

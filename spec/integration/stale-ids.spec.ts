@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { Admin, MongoClient, type CommandStartedEvent, type Db, type Document } from 'mongodb';
 import sinon from 'sinon';
-import type { SessionDocument } from '../../lib/document';
-import { detectLayout } from '../../lib/layout';
+import type { SessionDocument } from '../../lib/stored/document';
+import { detectLayout } from '../../lib/writes/layout';
 import { forcedLookup, lookupInUse } from '../support/lookup';
 import { isFerretDB, serverUri, skipBecause } from '../support/server';
 import { openStore, sessionWith, type Options, type SessionStore } from '../support/store';

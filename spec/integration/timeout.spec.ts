@@ -6,8 +6,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import createStore from '../../lib';
-import { watchConnection } from '../../lib/connection-events';
-import { StoreTimeoutError, withTimeout } from '../../lib/timeout';
+import { watchConnection } from '../../lib/calls/connection-events';
+import { StoreTimeoutError, withTimeout } from '../../lib/calls/timeout';
 import { driverMajor } from '../support/matrix';
 import { skipBecause } from '../support/server';
 

@@ -41,7 +41,7 @@ describe('the packed package, installed in a scratch project', function () {
   it('holds only what runs: built code, types, README and docs, CHANGELOG, LICENSE', () => {
     const outside = files.filter(
       (file) =>
-        !/^package\/(dist\/[\w-]+\.(js|mjs|d\.ts|d\.mts)|types\/index\.d\.m?ts|README\.md|docs\/[\w-]+\.md|CHANGELOG\.md|LICENSE|package\.json)$/.test(
+        !/^package\/(dist\/([\w-]+\/)*[\w-]+\.(js|mjs|d\.ts|d\.mts)|types\/index\.d\.m?ts|README\.md|docs\/[\w-]+\.md|CHANGELOG\.md|LICENSE|package\.json)$/.test(
           file,
         ),
     );

@@ -5,7 +5,7 @@
  */
 if (process.env.ESM_FENCE === '1') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const options = require('../../lib/options') as typeof import('../../lib/options');
+  const options = require('../../lib/calls/options') as typeof import('../../lib/calls/options');
   const read = options.readOptions;
   options.readOptions = (input) => {
     const settings = read(input);

@@ -1,9 +1,9 @@
 /*
  * ESM_LOOKUP=either (the matrix sets it) runs every test with the lookup MongoDB gets, one
- * `$or` filter for 2.x and 1.x documents (see lib/layout.ts): FerretDB v1, which the tests run
+ * `$or` filter for 2.x and 1.x documents (see lib/writes/layout.ts): FerretDB v1, which the tests run
  * on, gets the two-step lookup, so both ways of finding a session run the whole suite.
  */
-import type { ForcedLookup } from '../../lib/layout';
+import type { ForcedLookup } from '../../lib/calls/options';
 
 export function forcedLookup(): ForcedLookup | undefined {
   const mode = process.env.ESM_LOOKUP;
@@ -13,7 +13,7 @@ export function forcedLookup(): ForcedLookup | undefined {
 const forced = forcedLookup();
 if (forced) {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const options = require('../../lib/options') as typeof import('../../lib/options');
+  const options = require('../../lib/calls/options') as typeof import('../../lib/calls/options');
   const read = options.readOptions;
   options.readOptions = (input) => ({ ...read(input), lookup: forced });
   console.log(`  lookups: ${forced} (ESM_LOOKUP=${forced})`);

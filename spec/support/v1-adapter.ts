@@ -1,6 +1,6 @@
 import type { Collection, Db, Document, Filter, Sort } from 'mongodb';
-import { serverErrorCode } from '../../lib/document';
-import { modifiedDocument, RETURN_AFTER } from '../../lib/driver';
+import { serverErrorCode } from '../../lib/stored/document';
+import { modifiedDocument, RETURN_AFTER } from '../../lib/driver/versions';
 
 /*
  * The real 1.x code: the registry's express-session-mongodb 1.3.3 (dev dependency

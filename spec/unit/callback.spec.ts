@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { callbackOrPromise, checkCallback, settle } from '../../lib/callback';
+import { callbackOrPromise, checkCallback, settle } from '../../lib/calls/callback';
 import { debugLines } from '../support/debug-lines';
 
 describe('callback bridge', () => {

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import path from 'node:path';
-import { serverNames } from '../../lib/connection-events';
-import { adaptsOf, bsonOf, isDriver3Reply, modifiedDocument, returnAfter, type DriverExports } from '../../lib/driver';
-import { repairRead, sendable } from '../../lib/driver-values';
-import { resolveHandle } from '../../lib/handle';
-import { isTransient } from '../../lib/retry';
-import { SessionStoreServerError, sanitizeError } from '../../lib/server-errors';
+import { serverNames } from '../../lib/calls/connection-events';
+import { adaptsOf, bsonOf, isDriver3Reply, modifiedDocument, returnAfter, type DriverExports } from '../../lib/driver/versions';
+import { repairRead, sendable } from '../../lib/stored/driver-values';
+import { resolveHandle } from '../../lib/calls/handle';
+import { isTransient } from '../../lib/writes/retry';
+import { SessionStoreServerError, sanitizeError } from '../../lib/calls/server-errors';
 
 /*
  * The old drivers' differences, against the drivers themselves (installed as npm aliases):

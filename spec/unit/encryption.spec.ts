@@ -3,7 +3,7 @@ import { BSON } from 'mongodb';
 import crypto from 'node:crypto';
 import { inspect } from 'node:util';
 import sinon from 'sinon';
-import { readableFields, readEncryptionKeys, sealedCookie, writtenFields, type Keyring } from '../../lib/encryption';
+import { readableFields, readEncryptionKeys, sealedCookie, writtenFields, type Keyring } from '../../lib/stored/encryption';
 import { debugLines } from '../support/debug-lines';
 
 const K1 = 'first secret, 32 characters long';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Binary, BSON, Decimal128, ObjectId } from 'mongodb';
-import { MAX_DOCUMENT_BYTES, MAX_SESSION_DEPTH } from '../../lib/bson-limits';
+import { MAX_DOCUMENT_BYTES, MAX_SESSION_DEPTH } from '../../lib/stored/bson-limits';
 import {
   checkData,
   escapeData,
@@ -12,7 +12,7 @@ import {
   unescapeData,
   unescapeLegacyName,
   unescapeName,
-} from '../../lib/key-filter';
+} from '../../lib/stored/key-filter';
 
 /** 1.x's escaping, as LEGACY-API.md records it: first occurrence only. */
 function legacyEscape(name: string): string {

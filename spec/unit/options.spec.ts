@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readOptions, type Settings } from '../../lib/options';
+import { readOptions, type Settings } from '../../lib/calls/options';
 import { debugLines } from '../support/debug-lines';
 
 const DEFAULTS: Settings = {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { MongoNetworkError, MongoServerError } from 'mongodb';
 import sinon from 'sinon';
-import { isTransient, retryTransient } from '../../lib/retry';
+import { isTransient, retryTransient } from '../../lib/writes/retry';
 
 const busy = (): MongoServerError => new MongoServerError({ ok: 0, errmsg: '[collection.go:135] database is locked (5) (SQLITE_BUSY)' });
 

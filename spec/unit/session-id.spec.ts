@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { checkSessionId, MAX_SESSION_ID_LENGTH } from '../../lib/session-id';
+import { checkSessionId, MAX_SESSION_ID_LENGTH } from '../../lib/calls/session-id';
 
 describe('session IDs', () => {
   it('passes strings through', () => {

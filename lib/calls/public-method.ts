@@ -1,0 +1,43 @@
+import type { MongoClient } from 'mongodb';
+import { callbackOrPromise } from './callback';
+import { deadline, type Deadline } from './deadline';
+import { sanitizeError } from './server-errors';
+import { withTimeout } from './timeout';
+
+/** How a store's public methods take their calls: a callback or a promise, within OperationTimeoutMS. */
+export interface PublicMethods {
+  /**
+   * `promise` bounded by OperationTimeoutMS, which also ends what the call still had to write
+   * (`limit`); server messages, which can quote session data, give way to the store's own.
+   */
+  bounded<T>(promise: Promise<T>, name: string, what?: string, limit?: Deadline): Promise<T>;
+  /** A public method; `run` gets the caller's arguments, padded to `arity`, then the call's deadline. */
+  method<A extends unknown[], T>(
+    name: string,
+    run: (...args: [...A, Deadline]) => Promise<T>,
+    arity: number,
+  ): (...args: unknown[]) => Promise<T> | undefined;
+}
+
+/** `client`: whose servers a timeout names. */
+export function publicMethods(timeoutMs: number, client: MongoClient | undefined): PublicMethods {
+  function bounded<T>(promise: Promise<T>, name: string, what = `Session store ${name}`, limit?: Deadline): Promise<T> {
+    const guarded = promise.catch((err: unknown) => Promise.reject(sanitizeError(err, name)));
+    return withTimeout(guarded, timeoutMs, what, client, limit?.abandon);
+  }
+
+  function method<A extends unknown[], T>(name: string, run: (...args: [...A, Deadline]) => Promise<T>, arity: number) {
+    return callbackOrPromise(
+      name,
+      (...args: A) => {
+        const limit = deadline(timeoutMs);
+        // touch(sid) still hands touch its deadline third.
+        while (args.length < arity) args.push(undefined);
+        return bounded(run(...args, limit), name, undefined, limit);
+      },
+      arity,
+    );
+  }
+
+  return { bounded, method };
+}

@@ -1,0 +1,69 @@
+import type { SessionData } from 'express-session';
+import type { Deadline } from '../calls/deadline';
+import { checkSessionId } from '../calls/session-id';
+import { explainWriteFailure } from '../stored/bson-limits';
+import type { SessionDocument } from '../stored/document';
+import { went, type Shared } from './session-state';
+import { insertNew, ordered, upsert } from './session-writes';
+import { stored } from './stored-form';
+import { userFields } from './user-sessions';
+
+/** `set`: a session written whole, as an insert where it is new, an upsert otherwise. */
+
+function checkSession(session: unknown): SessionData {
+  if (typeof session !== 'object' || session === null || Array.isArray(session)) {
+    throw new TypeError(`Session must be an object, got ${session === null ? 'null' : Array.isArray(session) ? 'array' : typeof session}`);
+  }
+  return session as SessionData;
+}
+
+export async function set(shared: Shared, sid: unknown, session: unknown, deadline: Deadline): Promise<SessionData> {
+  const id = checkSessionId(sid);
+  const input = checkSession(session);
+  const ctx = await shared.context();
+  const data = stored(ctx, id, input);
+  const now = new Date();
+  const { set: clocks, unset } = ctx.expiry.stamp(input.cookie, now);
+  // The user (UserKey) rides in the same write: no round trip of its own.
+  const user = userFields(ctx.settings.userKey, input);
+  const fields: Partial<SessionDocument> = { ...data.set, ...clocks, ...user.set, Written: now };
+  shared.refreshes.cancel(id);
+  const known = ctx.known.get(id);
+  // Neither read, written nor made here: perhaps a session a 1.x process made since (see layout).
+  const blind = !known && !shared.made.take(id);
+  // With UserKey, a session this process read, or saw go, is written back only where it
+  // still is: one revoked and removed (or expired, or destroyed) while a request held it
+  // stays gone. An ID express-session just made is new, whatever happened to it before.
+  const create = !(ctx.settings.userKey && (known || (blind && ctx.gone.has(id))));
+  let written = true;
+  let inserted = false;
+  try {
+    await ordered(ctx, id, deadline, async () => {
+      if (blind) await ctx.layout.probe(id);
+      const fresh = known || !create ? null : ctx.layout.insert(id, { ...fields, Created: now });
+      if (fresh && (inserted = await insertNew(ctx, fresh, deadline))) return;
+      // Every field a set owns is set or unset, whatever this process last saw: another
+      // process may have written it since, and the document must be this write's alone.
+      const update = ctx.layout.write(id, fields, { ...unset, ...data.unset, ...user.unset });
+      // Created: kept from the first write (not sent again where known); older documents get theirs now.
+      if (!known?.created) update.$min = { Created: now };
+      written = await upsert(ctx, id, update, deadline, data.sealed, create);
+    });
+  } catch (err) {
+    throw explainWriteFailure(err, data.plain);
+  }
+  if (!written) {
+    went(ctx, id);
+    return input;
+  }
+  ctx.gone.forget(id);
+  const absolute = inserted ? ctx.expiry.absolute({ Created: now }) : (known?.absolute ?? NaN);
+  ctx.known.add(id, {
+    deadline: ctx.expiry.deadlineAfter(fields, absolute),
+    absolute,
+    created: true,
+    current: true,
+  });
+  ctx.throttle.remember(id, now.getTime());
+  return input;
+}
