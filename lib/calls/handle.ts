@@ -20,6 +20,7 @@ function defaultDb(client: { db: () => unknown }): unknown {
   try {
     return client.db();
   } catch (err) {
+    if (!/must be connected/.test((err as Error).message)) throw err;
     throw new TypeError(
       `The MongoClient is not connected, and MongoDB driver ${DRIVER_VERSION} gives no database before it is: ` +
         'pass the client (or its Db) that MongoClient.connect(url, callback) calls back with, or call connect() first',

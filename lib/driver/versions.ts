@@ -55,7 +55,7 @@ export const RETURN_AFTER = returnAfter(DRIVER_VERSION);
 /** The serializer of the driver whose exports are `exports`, installed in `dir`. */
 export function bsonOf(exports: DriverExports, dir: string): DriverBson {
   if (typeof exports.BSON?.serialize === 'function') return exports.BSON;
-  // Drivers 3.x and 4.x before 4.? export none: the bson package the driver depends on.
+  // Driver 3.x (and early 4.x) exports none: the bson package the driver depends on.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const own = require(require.resolve('bson', { paths: [dir] })) as DriverBson | (new () => Bson1);
   if (typeof own !== 'function') return own;

@@ -132,6 +132,17 @@ describe('old drivers', () => {
     );
   });
 
+  it("passes on any other error of a client's db() as it is", () => {
+    const odd = new RangeError('odd database name');
+    const client = {
+      db(): never {
+        throw odd;
+      },
+      connect: () => Promise.resolve(),
+    };
+    expect(() => resolveHandle(client)).to.throw(odd);
+  });
+
   it('finds the client behind a driver 4.x Db, where it is internal, and reopens it as on later drivers', () => {
     const { MongoClient } = load('mongodb-4') as unknown as { MongoClient: new (url: string) => { db(): object } };
     const client = new MongoClient('mongodb://127.0.0.1:1/app');
