@@ -63,7 +63,8 @@ describe('lifecycle', () => {
     for (const connected of [true, false]) {
       for (const [when, closing] of timings) {
         const what = `${connected ? 'connected by the application' : 'left for the driver to connect'}, closed ${when}`;
-        it(what, async () => {
+        it(what, async function () {
+          if (!connected && driverMajor() === 3) skipBecause(this, 'driver 3.x hands out no Db of a client not connected yet');
           const client = new MongoClient(serverUri(), { maxPoolSize: 5 });
           if (connected) await client.connect();
           let closeCalled = false;
@@ -86,7 +87,10 @@ describe('lifecycle', () => {
             }
             await sleep(200);
             expect(reopened, 'topologies opened after close()').to.equal(0);
-            expect((client as unknown as { topology?: unknown }).topology, 'the client has a topology again').to.equal(undefined);
+            // Driver 3.x keeps its closed topology object on the client; later drivers drop it.
+            if (driverMajor() > 3) {
+              expect((client as unknown as { topology?: unknown }).topology, 'the client has a topology again').to.equal(undefined);
+            }
           } finally {
             // Where the store did reopen it; else the run would not end.
             await client.close();

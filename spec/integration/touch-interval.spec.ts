@@ -9,6 +9,12 @@ const WRITES = new Set(['update', 'findAndModify', 'delete', 'insert']);
 /** A new session's first save (see spec/support/lookup). */
 const NEW = (): string => firstWrite(isFerretDB());
 
+/** What a run sent after the new session's first save, which may itself be an update (an upsert). */
+function afterFirstSave(sent: string[]): string[] {
+  expect(sent[0]).to.equal(NEW());
+  return sent.slice(1);
+}
+
 describe('TouchInterval', () => {
   let client: MongoClient;
   const names: string[] = [];
@@ -58,7 +64,7 @@ describe('TouchInterval', () => {
       const stored = await lastAccessedOf(db, 's');
       expect(stored).to.be.within(readAt, readAt + 100);
     });
-    expect(sent.filter((name) => name === 'update')).to.have.length(2);
+    expect(afterFirstSave(sent).filter((name) => name === 'update')).to.have.length(2); // the ageing, the refresh
   });
 
   it('within the interval, get reads without writing and touch sends nothing', async () => {
@@ -107,7 +113,7 @@ describe('TouchInterval', () => {
       await sleep(2_300);
     });
     expect(sent.filter((name) => name === 'find')).to.have.length(8);
-    expect(sent.filter((name) => name === 'update')).to.have.length(2); // the ageing, the refresh
+    expect(afterFirstSave(sent).filter((name) => name === 'update')).to.have.length(2); // the ageing, the refresh
   });
 
   it('a refresh that failed is not counted: the next read schedules it again', async () => {
@@ -124,7 +130,7 @@ describe('TouchInterval', () => {
       expect(await store.get('s')).to.deep.include({ n: 1 });
       await sleep(1_300);
     });
-    expect(sent.filter((name) => name === 'update')).to.have.length(2); // the ageing, the second refresh
+    expect(afterFirstSave(sent).filter((name) => name === 'update')).to.have.length(2); // the ageing, the second refresh
   });
 });
 
