@@ -47,9 +47,9 @@ const TAG_BYTES = 16;
 /** The digest's length: kruptein's aad is an HMAC of the plaintext under a random key. */
 const DIGEST_BYTES = { sha256: 32, sha384: 48, sha512: 64 } as const;
 /**
- * Writes share one salt, and so one key, for this many values: a derivation costs about 10 ms of
- * CPU, which kruptein pays on every write. Each value still has its own random IV, and far fewer
- * values than GCM's bound of 2^32 random IVs per key.
+ * Writes share one salt, and so one key, for this many values: a derivation is 15000 rounds of
+ * PBKDF2, which kruptein pays on every write. Each value still has its own random IV, and a key
+ * seals far fewer values than GCM's bound of 2^32 with random IVs.
  */
 const SEALS_PER_SALT = 1 << 20;
 /** Keys derived for values read, by salt: each connect-mongo write draws a new salt. */
