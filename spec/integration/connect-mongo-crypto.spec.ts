@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createWebCryptoAdapter, MongoStore, type ConnectMongoOptions } from 'connect-mongo';
+import { createWebCryptoAdapter, MongoStore, type CryptoAdapter, type CryptoOptions } from 'connect-mongo';
 import { MongoClient, type Db } from 'mongodb';
 import { connectMongoCipher } from '../../lib/stored/connect-mongo-crypto';
 import { Browser, startApp } from '../support/http';
@@ -18,7 +18,11 @@ interface ConnectMongoDoc {
   expires: Date;
 }
 
-type Encryption = Pick<ConnectMongoOptions, 'crypto' | 'cryptoAdapter' | 'stringify'>;
+interface Encryption {
+  crypto?: CryptoOptions;
+  cryptoAdapter?: CryptoAdapter;
+  stringify?: boolean;
+}
 
 /** A connect-mongo 6 app on its own client (its close() closes the client it was given). */
 async function connectMongoApp(db: Db, encryption: Encryption): Promise<{ browser: Browser; close(): Promise<void> }> {
