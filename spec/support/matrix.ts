@@ -20,6 +20,13 @@ const aliases = new Map(
     .map((pair) => pair.split('=') as [string, string]),
 );
 
+/**
+ * The other stores (connect-mongo 6, connect-mongodb-session 5) keep the driver installed for
+ * the tests: they need driver 5 or later, so an app that switches from them already runs one,
+ * while the store under test still gets the matrix's driver. They share the collection, not a client.
+ */
+const OTHER_STORES = ['connect-mongo', 'connect-mongodb-session'].map((name) => `${path.sep}node_modules${path.sep}${name}${path.sep}`);
+
 /** The package folder a module file lies in, as `.../node_modules/<name>/`. */
 function packageDir(alias: string): string {
   return path.dirname(require.resolve(`${alias}/package.json`)) + path.sep;
@@ -49,7 +56,8 @@ if (aliases.size > 0) {
   internals._resolveFilename = function (this: unknown, request, parent, ...rest): string {
     const [name, ...subpath] = request.split('/');
     const alias = aliases.get(name!);
-    const inside = alias !== undefined && (parent?.filename ?? '').startsWith(own.get(alias)!);
+    const from = parent?.filename ?? '';
+    const inside = alias !== undefined && (from.startsWith(own.get(alias)!) || OTHER_STORES.some((dir) => from.includes(dir)));
     return resolve.call(this, alias && !inside ? [alias, ...subpath].join('/') : request, parent, ...rest);
   };
   for (const [name, alias] of aliases) {
