@@ -6,6 +6,7 @@ import * as options from '../../lib/calls/options';
 import { holdFirstCall } from '../support/held-call';
 import { Browser, startApp } from '../support/http';
 import { freshDb } from '../support/server';
+import { snippet } from '../support/snippets';
 import { madeHere, openStore, sessionWith, sleep, type Options, type SessionStore } from '../support/store';
 
 /**
@@ -283,6 +284,24 @@ describe('events', () => {
     await store.touch('q', sessionWith({}));
     await store.destroy('q');
     expect(emit.callCount).to.equal(0);
+  });
+
+  it("docs/events.md's listeners work as written", async () => {
+    const { store } = await open({ UserKey: 'passport.user' });
+    const lines: string[] = [];
+    const run = new Function('store', 'console', `${snippet('events-listen')}\nreturn counts;`) as (
+      store: SessionStore,
+      console: { log(line: string): void },
+    ) => { made: number; ended: number };
+    const counts = run(store, { log: (line) => lines.push(line) });
+    madeHere(store, 's1');
+    await store.set('s1', sessionWith({ passport: { user: 'ann' } }));
+    await store.set('s2', sessionWith({ passport: { user: 'ann' } }));
+    await store.set('s2', sessionWith({ passport: { user: 'ann' }, n: 2 }));
+    await store.destroy('s1');
+    await store.FlagUserSessions('ann', null);
+    expect(counts).to.deep.equal({ made: 2, ended: 1 });
+    expect(lines).to.deep.equal(['signed ann out of 1 sessions']);
   });
 
   it('over HTTP with express-session: create and set, then get, update and set, get and touch, get and destroy', async () => {
