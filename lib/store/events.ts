@@ -10,7 +10,7 @@ import type { Deadline } from '../calls/deadline';
 
 type EventMap = createStoreTypes.StoreEvents;
 
-export interface StoreEvents {
+export interface SessionEvents {
   /**
    * Emits `name(...args)` once the call's write or read was acknowledged, unless the caller
    * was told it timed out (`deadline`): a listener hears only of what its caller was told
@@ -34,7 +34,7 @@ function toldTimedOut(deadline: Deadline): boolean {
 }
 
 /** Events of `store`; `events.emit` never throws into the operation that emits. */
-export function storeEvents(store: EventEmitter): StoreEvents {
+export function storeEvents(store: EventEmitter): SessionEvents {
   function emit<K extends keyof EventMap>(name: K, deadline: Deadline, ...args: EventMap[K]): void {
     if (store.listenerCount(name) === 0 || toldTimedOut(deadline)) return;
     try {

@@ -2,7 +2,7 @@ import type { SessionData } from 'express-session';
 import type createStoreTypes from '../../types';
 import type { Deadline } from '../calls/deadline';
 import type { Context } from './context';
-import type { StoreEvents } from './events';
+import type { SessionEvents } from './events';
 import type { MadeSessions } from './made-sessions';
 import { all, get, length, refreshes } from './read-sessions';
 import { clear, destroy, flag, removeFlagged } from './remove-sessions';
@@ -34,7 +34,7 @@ export interface Operations {
   stop(): void;
 }
 
-export function sessionOperations(context: () => Promise<Context>, made: MadeSessions, events: StoreEvents): Operations {
+export function sessionOperations(context: () => Promise<Context>, made: MadeSessions, events: SessionEvents): Operations {
   const pending = refreshes();
   const shared = { context, made, refreshes: pending, events };
   return {

@@ -1,6 +1,6 @@
 import type { IdleRefreshes } from '../expiry/idle-refresh';
 import type { Context } from './context';
-import type { StoreEvents } from './events';
+import type { SessionEvents } from './events';
 import type { MadeSessions } from './made-sessions';
 
 /** What the operations of one store share (see operations.ts). */
@@ -12,7 +12,7 @@ export interface Shared {
   /** The refreshes of `LastAccessed` that reads leave waiting (see read-sessions). */
   refreshes: Pick<IdleRefreshes, 'cancel'>;
   /** The store's session events (see events). */
-  events: StoreEvents;
+  events: SessionEvents;
 }
 
 /**

@@ -7,7 +7,7 @@ import { serverErrorCode, type SessionDocument } from '../stored/document';
 import { retryTransient } from '../writes/retry';
 import { checkSessionId } from '../calls/session-id';
 import type { Context } from './context';
-import type { StoreEvents } from './events';
+import type { SessionEvents } from './events';
 import { checkUserId, userOf, type StoredUser, type UserReader } from '../stored/user-key';
 
 /**
@@ -60,7 +60,7 @@ export interface UserOperations {
   flag(userId: unknown, exceptSid: unknown, deadline: Deadline): Promise<number>;
 }
 
-export function userOperations(context: () => Promise<Context>, events: StoreEvents): UserOperations {
+export function userOperations(context: () => Promise<Context>, events: SessionEvents): UserOperations {
   /** The context, once UserKey is known to be set: without it no session names its user. */
   async function usersContext(method: string): Promise<Context> {
     const ctx = await context();
