@@ -5,6 +5,7 @@ import { resolveHandle, type Handle } from './calls/handle';
 import { DEFAULT_OPERATION_TIMEOUT_MS, readOptions, type Settings } from './calls/options';
 import { publicMethods } from './calls/public-method';
 import { storeFor } from './calls/store-prototype';
+import { storeEvents } from './store/events';
 import { lifecycle } from './store/lifecycle';
 import { watchMadeSessions } from './store/made-sessions';
 import { sessionOperations } from './store/operations';
@@ -45,8 +46,9 @@ export function createStore(
   const { bounded, method } = publicMethods(settings?.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS, client);
   const unwatch = client ? watchConnection(client, store) : () => {};
   const life = lifecycle(resolved, settings, invalid);
-  const ops = sessionOperations(life.context, watchMadeSessions(store));
-  const users = userOperations(life.context);
+  const events = storeEvents(store);
+  const ops = sessionOperations(life.context, watchMadeSessions(store), events);
+  const users = userOperations(life.context, events);
 
   async function close(): Promise<void> {
     unwatch();

@@ -95,6 +95,35 @@ declare namespace createStore {
   }
 
   /**
+   * The events a store emits, with their arguments: connect-mongo 6's session events (so
+   * its listeners keep working), `revoke`, and the connection's. A session event comes once
+   * the server acknowledged the call, before its callback runs or its promise settles; never
+   * for a call that failed or timed out. See docs/events.md.
+   */
+  interface StoreEvents {
+    /** A `set` made the session: no document of it was there. Followed by `set`. */
+    create: [sid: string];
+    /** A `set` replaced the session's document. Followed by `set`. */
+    update: [sid: string];
+    /** A `set` stored the session, after `create` or `update`. */
+    set: [sid: string];
+    /** A `touch` stored the renewed cookie and idle clock; none when TouchInterval skipped it or the session is gone. */
+    touch: [sid: string, session: SessionData | undefined];
+    /** A `destroy` deleted the session (flagged it, with `DeleteFlags`), or found none to delete. */
+    destroy: [sid: string];
+    /** A `get` read the session, or found none (it then called back with `null`). */
+    get: [sid: string];
+    /** An `all` listed these sessions. */
+    all: [sessions: ListedSession[]];
+    /** `FlagUserSessions` revoked `count` sessions of the user (`0`: none left to revoke). */
+    revoke: [userId: UserId, count: number];
+    /** The driver reached no server any more (see docs/outages-and-timeouts.md). */
+    disconnect: [];
+    /** The driver reaches a server again after a `disconnect`. */
+    connect: [];
+  }
+
+  /**
    * The store handed to express-session. Every method takes an error-first callback
    * or, without one, returns a promise.
    */
@@ -160,6 +189,22 @@ declare namespace createStore {
 
     /** Resolves with the store once its collection and indexes exist. */
     ready(): Promise<SessionStore>;
+
+    /** Listens to one of the store's events (see {@link StoreEvents}), typed by its name. */
+    on<K extends keyof StoreEvents>(event: K, listener: (...args: StoreEvents[K]) => void): this;
+    on<E extends string | symbol>(event: E extends keyof StoreEvents ? never : E, listener: (...args: unknown[]) => void): this;
+
+    /** As `on`, for the next emission only. */
+    once<K extends keyof StoreEvents>(event: K, listener: (...args: StoreEvents[K]) => void): this;
+    once<E extends string | symbol>(event: E extends keyof StoreEvents ? never : E, listener: (...args: unknown[]) => void): this;
+
+    /** Removes a listener added by `on` or `once`. */
+    off<K extends keyof StoreEvents>(event: K, listener: (...args: StoreEvents[K]) => void): this;
+    off<E extends string | symbol>(event: E extends keyof StoreEvents ? never : E, listener: (...args: unknown[]) => void): this;
+
+    /** Emits an event, as the store does; its arguments are typed by its name. */
+    emit<K extends keyof StoreEvents>(event: K, ...args: StoreEvents[K]): boolean;
+    emit<E extends string | symbol>(event: E extends keyof StoreEvents ? never : E, ...args: unknown[]): boolean;
   }
 
   /**

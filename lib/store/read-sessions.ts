@@ -1,7 +1,7 @@
 import createDebug from 'debug';
 import type { SessionData } from 'express-session';
 import type createStoreTypes from '../../types';
-import { NO_DEADLINE } from '../calls/deadline';
+import { NO_DEADLINE, type Deadline } from '../calls/deadline';
 import { checkSessionId } from '../calls/session-id';
 import { isFlagged, NOT_FLAGGED } from '../expiry/delete-flags';
 import { idleRefreshes, type IdleRefreshes } from '../expiry/idle-refresh';
@@ -57,7 +57,7 @@ function countAccess(pending: Refreshes, ctx: Context, id: string, doc: SessionD
   pending.of(ctx).schedule(id, now, ctx.expiry.deadline(doc));
 }
 
-export async function get(shared: Shared, pending: Refreshes, sid: unknown): Promise<SessionData | null> {
+export async function get(shared: Shared, pending: Refreshes, sid: unknown, deadline: Deadline): Promise<SessionData | null> {
   const id = checkSessionId(sid);
   const ctx = await shared.context();
   const now = Date.now();
@@ -69,11 +69,12 @@ export async function get(shared: Shared, pending: Refreshes, sid: unknown): Pro
       (found) => found === null,
     ),
   );
-  if (doc === null || isFlagged(doc) || !ctx.expiry.isLive(doc, now)) return went(ctx, id);
+  // As connect-mongo, `get` is emitted for a session found missing too (see docs/events.md).
+  if (doc === null || isFlagged(doc) || !ctx.expiry.isLive(doc, now)) return shared.events.after('get', deadline, id, went(ctx, id));
   // Taken before opening, which replaces a sealed Data with its plaintext.
   const current = ctx.settings.encryption?.writes(sealedBytes(doc.Data)) ?? true;
   const readable = opened(ctx, id, doc);
-  if (readable === null) return went(ctx, id);
+  if (readable === null) return shared.events.after('get', deadline, id, went(ctx, id));
   ctx.gone.forget(id);
   ctx.known.add(id, {
     deadline: ctx.expiry.deadline(doc),
@@ -82,7 +83,7 @@ export async function get(shared: Shared, pending: Refreshes, sid: unknown): Pro
     current,
   });
   countAccess(pending, ctx, id, doc, now);
-  return toSession(ctx, readable);
+  return shared.events.after('get', deadline, id, toSession(ctx, readable));
 }
 
 export async function length(shared: Shared): Promise<number> {
@@ -90,12 +91,14 @@ export async function length(shared: Shared): Promise<number> {
   return retryTransient(() => ctx.sessions.countDocuments({ ...NOT_FLAGGED, ...ctx.expiry.liveFilter(Date.now()) }));
 }
 
-export async function all(shared: Shared): Promise<ListedSession[]> {
+export async function all(shared: Shared, deadline: Deadline): Promise<ListedSession[]> {
   const ctx = await shared.context();
   const docs = await retryTransient(() => ctx.sessions.find({ ...NOT_FLAGGED, ...ctx.expiry.liveFilter(Date.now()) }).toArray());
   // A session that does not open is left out, as `get` reads it as missing.
-  return docs.flatMap((doc) => {
+  const sessions = docs.flatMap((doc) => {
     const readable = opened(ctx, doc.SessionID, doc);
     return readable ? [{ ...toSession(ctx, readable), id: doc.SessionID }] : [];
   });
+  shared.events.emit('all', deadline, sessions);
+  return sessions;
 }

@@ -18,13 +18,15 @@ export async function destroy(shared: Shared, sid: unknown, deadline: Deadline):
   ctx.throttle.forget(id);
   const wasGone = ctx.gone.has(id);
   went(ctx, id);
-  if (ctx.settings.deleteFlags) return ordered(ctx, id, deadline, () => flagOne(ctx, id, deadline, stamp, wasGone));
+  // As connect-mongo, `destroy` is emitted when nothing was there too; with DeleteFlags, once flagged.
+  if (ctx.settings.deleteFlags)
+    return shared.events.after('destroy', deadline, id, await ordered(ctx, id, deadline, () => flagOne(ctx, id, deadline, stamp, wasGone)));
   const missed = (result: DeleteResult): boolean => result.deletedCount === 0;
   const remove = (filter: Filter<SessionDocument>): Promise<DeleteResult> => ctx.sessions.deleteMany(filter, deadline.writeOptions());
   await ordered(ctx, id, deadline, () =>
     ctx.layout.lookup(id, (key) => fenced(ctx, key, stamp, deadline, remove, missed, wasGone), missed),
   );
-  return undefined;
+  return shared.events.after('destroy', deadline, id, undefined);
 }
 
 export async function flag(shared: Shared, sid: unknown, deadline: Deadline): Promise<number> {

@@ -1,5 +1,6 @@
 import type { IdleRefreshes } from '../expiry/idle-refresh';
 import type { Context } from './context';
+import type { SessionEvents } from './events';
 import type { MadeSessions } from './made-sessions';
 
 /** What the operations of one store share (see operations.ts). */
@@ -10,6 +11,8 @@ export interface Shared {
   made: MadeSessions;
   /** The refreshes of `LastAccessed` that reads leave waiting (see read-sessions). */
   refreshes: Pick<IdleRefreshes, 'cancel'>;
+  /** The store's session events (see events). */
+  events: SessionEvents;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Filter, UpdateFilter } from 'mongodb';
+import type { Filter, UpdateFilter, UpdateResult } from 'mongodb';
 import type { Deadline } from '../calls/deadline';
 import { serverErrorCode, type SessionDocument } from '../stored/document';
 import { unskippable } from '../writes/renamed-set';
@@ -13,6 +13,11 @@ import { after } from '../writes/write-fence';
  */
 
 const DUPLICATE_KEY = 11000;
+
+/** What an upsert did, as the server acknowledged it: made the document, replaced it, or found none (false). */
+export type Written = 'created' | 'updated' | false;
+
+const outcome = (result: UpdateResult): Written => (result.upsertedCount > 0 ? 'created' : result.matchedCount > 0 ? 'updated' : false);
 
 /**
  * An ordered write of one session, retried over passing refusals; dropped, not sent, when its
@@ -75,18 +80,17 @@ export async function upsert(
   deadline: Deadline,
   sealed: boolean,
   create: boolean,
-): Promise<boolean> {
+): Promise<Written> {
   const fields = update.$set as Partial<SessionDocument>;
   const stamp = fields.Written!;
   if (ctx.limits.skipsRenames && !sealed) unskippable(update);
-  const send = (filter: Filter<SessionDocument>): Promise<boolean> =>
-    ctx.sessions
-      .updateOne(filter, update, { upsert: create, ...deadline.writeOptions() })
-      .then((result) => result.matchedCount + result.upsertedCount > 0);
+  const send = (filter: Filter<SessionDocument>): Promise<Written> =>
+    ctx.sessions.updateOne(filter, update, { upsert: create, ...deadline.writeOptions() }).then(outcome);
   const key = ctx.layout.key(id);
   let duplicate: unknown;
   try {
-    if (await send(ctx.fence.guard(key, stamp))) return true;
+    const written = await send(ctx.fence.guard(key, stamp));
+    if (written) return written;
   } catch (err) {
     if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
     duplicate = err;
@@ -107,13 +111,14 @@ async function overtake(
   key: Filter<SessionDocument>,
   found: Date,
   fields: Partial<SessionDocument>,
-  send: (filter: Filter<SessionDocument>) => Promise<boolean>,
-): Promise<boolean> {
+  send: (filter: Filter<SessionDocument>) => Promise<Written>,
+): Promise<Written> {
   fields.Written = after(found, fields.Written!);
   try {
     return await send({ ...key, Written: found });
   } catch (err) {
     if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
-    return true;
+    // The newer write made the document: this one replaced nothing, and is not a creation.
+    return 'updated';
   }
 }

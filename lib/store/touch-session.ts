@@ -73,4 +73,5 @@ export async function touch(shared: Shared, sid: unknown, session: unknown, dead
     ctx.known.add(id, { ...known, deadline, current: cookie === undefined ? known.current : true });
   }
   ctx.throttle.remember(id, now);
+  shared.events.emit('touch', deadline, id, session as SessionData | undefined);
 }

@@ -7,6 +7,7 @@ import { serverErrorCode, type SessionDocument } from '../stored/document';
 import { retryTransient } from '../writes/retry';
 import { checkSessionId } from '../calls/session-id';
 import type { Context } from './context';
+import type { SessionEvents } from './events';
 import { checkUserId, userOf, type StoredUser, type UserReader } from '../stored/user-key';
 
 /**
@@ -59,7 +60,7 @@ export interface UserOperations {
   flag(userId: unknown, exceptSid: unknown, deadline: Deadline): Promise<number>;
 }
 
-export function userOperations(context: () => Promise<Context>): UserOperations {
+export function userOperations(context: () => Promise<Context>, events: SessionEvents): UserOperations {
   /** The context, once UserKey is known to be set: without it no session names its user. */
   async function usersContext(method: string): Promise<Context> {
     const ctx = await context();
@@ -109,6 +110,7 @@ export function userOperations(context: () => Promise<Context>): UserOperations 
     // Not fenced (see write-fence): a revocation applies whatever a session's last write stamped.
     const revoke = { $set: { Delete: true as const, Revoked: new Date(now) } };
     const result = await retryTransient(() => ctx.sessions.updateMany(filter, revoke, deadline.writeOptions()), deadline);
+    events.emit('revoke', deadline, user, result.matchedCount);
     return result.matchedCount;
   }
 

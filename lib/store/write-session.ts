@@ -4,7 +4,7 @@ import { checkSessionId } from '../calls/session-id';
 import { explainWriteFailure } from '../stored/bson-limits';
 import type { SessionDocument } from '../stored/document';
 import { went, type Shared } from './session-state';
-import { insertNew, ordered, upsert } from './session-writes';
+import { insertNew, ordered, upsert, type Written } from './session-writes';
 import { stored } from './stored-form';
 import { userFields } from './user-sessions';
 
@@ -35,7 +35,7 @@ export async function set(shared: Shared, sid: unknown, session: unknown, deadli
   // still is: one revoked and removed (or expired, or destroyed) while a request held it
   // stays gone. An ID express-session just made is new, whatever happened to it before.
   const create = !(ctx.settings.userKey && (known || (blind && ctx.gone.has(id))));
-  let written = true;
+  let written = 'updated' as Written;
   let inserted = false;
   try {
     await ordered(ctx, id, deadline, async () => {
@@ -65,5 +65,6 @@ export async function set(shared: Shared, sid: unknown, session: unknown, deadli
     current: true,
   });
   ctx.throttle.remember(id, now.getTime());
+  shared.events.saved(id, inserted || written === 'created', deadline);
   return input;
 }

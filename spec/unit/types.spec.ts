@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import ts from 'typescript';
 
@@ -62,10 +64,49 @@ describe('public types', () => {
         'FlagUserSessions',
         'close',
         'ready',
+        'on',
+        'once',
+        'off',
+        'emit',
       ]),
     );
     // An overload carries its doc on its first signature.
     const firstOfEach = methods.filter((m, i) => methods.findIndex((other) => other.name === m.name) === i);
     expect(firstOfEach.filter((m) => !m.documented).map((m) => m.name)).to.deep.equal([]);
+  });
+
+  it('document every event, and type each listener by the event it listens to', () => {
+    const events = members('StoreEvents');
+    expect(events.map((e) => e.name)).to.have.members('create update set touch destroy get all revoke disconnect connect'.split(' '));
+    expect(events.filter((e) => !e.documented).map((e) => e.name)).to.deep.equal([]);
+    // A listener typed as the event's arguments compiles; one that expects others does not.
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'esm-events-'));
+    const typesPath = JSON.stringify(path.resolve(__dirname, '../../types/index'));
+    const source = path.join(scratch, 'listen.ts');
+    // The scratch file lies outside the package: express-session's types by their path.
+    const expressSession = JSON.stringify(path.resolve(__dirname, '../../node_modules/@types/express-session'));
+    fs.writeFileSync(
+      source,
+      [
+        `import createStore = require(${typesPath});`,
+        'declare const store: createStore.SessionStore;',
+        "store.on('revoke', (userId, count) => count.toFixed() + String(userId));",
+        "store.once('touch', (sid, session) => sid.length + (session?.cookie.maxAge ?? 0));",
+        "store.on('set', (sid: number) => sid);",
+        "store.emit('create', 1);",
+        "store.on('custom', (...args) => args.length).emit('custom', 1, 2);",
+        `const plain: import(${expressSession}).Store = store;`,
+        'plain.on("set", () => {});',
+      ].join('\n'),
+    );
+    try {
+      const checked = ts.createProgram([source], { strict: true, skipLibCheck: true, noEmit: true, module: ts.ModuleKind.CommonJS });
+      const errors = ts
+        .getPreEmitDiagnostics(checked)
+        .map((d) => ({ line: checked.getSourceFile(source)!.getLineAndCharacterOfPosition(d.start!).line }));
+      expect(errors.map((e) => e.line)).to.deep.equal([4, 5]);
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
   });
 });
