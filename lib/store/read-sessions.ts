@@ -11,7 +11,7 @@ import { retryTransient } from '../writes/retry';
 import type { Context } from './context';
 import { went, type Shared } from './session-state';
 import { ordered } from './session-writes';
-import { opened, toSession } from './stored-form';
+import { adoptedSession, listedId, opened, toSession } from './stored-form';
 
 /** Reading sessions: `get`, which counts as access with TimeToLive, and `length` and `all`. */
 
@@ -70,9 +70,10 @@ export async function get(shared: Shared, pending: Refreshes, sid: unknown): Pro
     ),
   );
   if (doc === null || isFlagged(doc) || !ctx.expiry.isLive(doc, now)) return went(ctx, id);
+  const theirs = ctx.settings.adopt ? await adoptedSession(ctx, doc) : undefined;
   // Taken before opening, which replaces a sealed Data with its plaintext.
   const current = ctx.settings.encryption?.writes(sealedBytes(doc.Data)) ?? true;
-  const readable = opened(ctx, id, doc);
+  const readable = theirs ? doc : opened(ctx, id, doc);
   if (readable === null) return went(ctx, id);
   ctx.gone.forget(id);
   ctx.known.add(id, {
@@ -82,7 +83,7 @@ export async function get(shared: Shared, pending: Refreshes, sid: unknown): Pro
     current,
   });
   countAccess(pending, ctx, id, doc, now);
-  return toSession(ctx, readable);
+  return theirs ?? toSession(ctx, readable);
 }
 
 export async function length(shared: Shared): Promise<number> {
@@ -93,9 +94,24 @@ export async function length(shared: Shared): Promise<number> {
 export async function all(shared: Shared): Promise<ListedSession[]> {
   const ctx = await shared.context();
   const docs = await retryTransient(() => ctx.sessions.find({ ...NOT_FLAGGED, ...ctx.expiry.liveFilter(Date.now()) }).toArray());
+  if (ctx.settings.adopt) return allAdopted(ctx, docs);
   // A session that does not open is left out, as `get` reads it as missing.
   return docs.flatMap((doc) => {
     const readable = opened(ctx, doc.SessionID, doc);
     return readable ? [{ ...toSession(ctx, readable), id: doc.SessionID }] : [];
   });
+}
+
+/** `all` with Adopt: connect-mongo's documents too, keyed by `_id` alone, theirs read where newer. */
+async function allAdopted(ctx: Context, docs: SessionDocument[]): Promise<ListedSession[]> {
+  const listed = await Promise.all(
+    docs.map(async (doc) => {
+      const id = listedId(doc);
+      const theirs = await adoptedSession(ctx, doc);
+      const readable = theirs ? null : opened(ctx, id, doc);
+      if (theirs) return [{ ...theirs, id }];
+      return readable ? [{ ...toSession(ctx, readable), id }] : [];
+    }),
+  );
+  return listed.flat();
 }

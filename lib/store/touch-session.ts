@@ -8,7 +8,7 @@ import { narrowed } from '../writes/layout';
 import type { Context } from './context';
 import { went, type Shared } from './session-state';
 import { fenced, ordered } from './session-writes';
-import { renewedCookie } from './stored-form';
+import { adoptedRenewal, renewedCookie } from './stored-form';
 
 /** `touch`: the renewed cookie and the idle clock of a live session, in one write. */
 
@@ -51,12 +51,14 @@ export async function touch(shared: Shared, sid: unknown, session: unknown, dead
   const cookie = typeof session === 'object' && session !== null ? (session as SessionData).cookie : undefined;
   const { set: clocks, unset } = ctx.expiry.stamp(cookie, ctx.settings.timeToLive > 0 ? new Date(now) : null);
   // Nothing renews: a cookie that ends with the browser session, and no idle clock.
-  if (clocks.Expires === undefined && clocks.LastAccessed === undefined) return;
+  if (clocks[ctx.expiry.cookieField] === undefined && clocks.LastAccessed === undefined) return;
   const known = ctx.known.get(id);
   const update: UpdateFilter<SessionDocument> = { $set: { ...clocks } };
   // Without a cookie to store, touch only restarts the idle clock.
   if (cookie !== undefined) {
-    const renewed = renewedCookie(ctx, id, session as SessionData, known);
+    const renewed = ctx.settings.adopt
+      ? await adoptedRenewal(ctx, id, session as SessionData, new Date(now))
+      : renewedCookie(ctx, id, session as SessionData, known);
     Object.assign(update.$set!, renewed.set);
     const unsets: Record<string, ''> = { ...unset, ...renewed.unset };
     if (Object.keys(unsets).length > 0) update.$unset = unsets;

@@ -14,6 +14,7 @@ const DEFAULTS: Settings = {
   userKey: null,
   fenceLateWrites: undefined,
   sharedWith1x: true,
+  adopt: null,
 };
 
 describe('options', () => {
@@ -50,6 +51,7 @@ describe('options', () => {
       userKey: null,
       fenceLateWrites: false,
       sharedWith1x: false,
+      adopt: null,
     });
   });
 

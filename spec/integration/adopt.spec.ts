@@ -1,0 +1,218 @@
+import { expect } from 'chai';
+import type { Db } from 'mongodb';
+import createStore = require('../../lib');
+import { OLD_KINDS, RoutedBrowser, startSwitchApp, type App, type OldKind, type OldStore } from '../support/adopt';
+import { freshDb } from '../support/server';
+import { openStore, sessionWith, sleep, type Options, type SessionStore } from '../support/store';
+
+/*
+ * Issue 22: a fleet switching from connect-mongo 6 or connect-mongodb-session 5, one process
+ * at a time. The real old stores and this one share their collection over HTTP, one browser's
+ * requests alternating between an old app and a new one, started in either order.
+ */
+
+const sessions = (db: Db) => db.collection<{ _id: string } & Record<string, unknown>>('sessions');
+
+async function startBoth(db: Db, kind: OldKind, order: string, options: Options = {}) {
+  let old: OldStore;
+  let store: SessionStore;
+  const adopt = { Adopt: kind.adopt, ...options } as Options;
+  if (order === 'old first') {
+    old = await kind.open(db);
+    store = await openStore(db, adopt);
+  } else {
+    store = await openStore(db, adopt);
+    old = await kind.open(db);
+  }
+  return { old, store };
+}
+
+for (const kind of OLD_KINDS) {
+  for (const order of ['old first', 'new first']) {
+    describe(`switching from ${kind.name} (${order})`, () => {
+      let db: Db;
+      let old: OldStore;
+      let store: SessionStore;
+      let oldApp: App;
+      let newApp: App;
+      beforeEach(async () => {
+        db = freshDb();
+        ({ old, store } = await startBoth(db, kind, order));
+        [oldApp, newApp] = await Promise.all([startSwitchApp(old), startSwitchApp(store as never)]);
+      });
+      afterEach(async () => {
+        await Promise.all([oldApp.close(), newApp.close()]);
+        await Promise.all([old.close(), store.close()]);
+      });
+
+      it('a session either app made is read, changed and destroyed by the other, in one document', async () => {
+        for (const [first, second] of [
+          [oldApp, newApp],
+          [newApp, oldApp],
+        ]) {
+          const browser = new RoutedBrowser();
+          await browser.get(first!, '/set?a=1');
+          const sid = browser.sessionId!;
+          expect((await browser.get(second!, '/get')).values).to.deep.equal({ a: '1' });
+          await browser.get(second!, '/set?b=2');
+          expect((await browser.get(first!, '/get')).values).to.deep.equal({ a: '1', b: '2' });
+          // Written again by the first after the second wrote: the second sees that write.
+          await browser.get(first!, '/set?c=3');
+          expect((await browser.get(second!, '/get')).values).to.deep.equal({ a: '1', b: '2', c: '3' });
+          await browser.get(second!, '/set?d=4');
+          expect((await browser.get(first!, '/get')).values).to.deep.equal({ a: '1', b: '2', c: '3', d: '4' });
+          expect(await sessions(db).countDocuments({ _id: sid })).to.equal(1);
+          expect(browser.sessionId).to.equal(sid);
+
+          await browser.get(second!, '/destroy');
+          expect(await sessions(db).countDocuments({ _id: sid })).to.equal(0);
+          expect((await browser.get(first!, '/get')).values).to.deep.equal({});
+        }
+      });
+
+      it('a Passport login on either app is the same user on the other, and a logout on the other ends it', async () => {
+        for (const [first, second] of [
+          [oldApp, newApp],
+          [newApp, oldApp],
+        ]) {
+          const browser = new RoutedBrowser();
+          expect(await browser.get(first!, '/login?username=ada&password=x')).to.deep.equal({ user: 'ada' });
+          expect(await browser.get(second!, '/whoami')).to.deep.equal({ user: 'ada' });
+          await browser.get(second!, '/set?seen=1');
+          expect(await browser.get(first!, '/whoami')).to.deep.equal({ user: 'ada' });
+          await browser.get(second!, '/destroy');
+          expect(await browser.get(first!, '/whoami')).to.deep.equal({ user: null });
+        }
+      });
+
+      it('the written document holds both forms: theirs in their encoding, the expiry in `expires`', async () => {
+        const browser = new RoutedBrowser();
+        await browser.get(newApp, '/set?a=1');
+        const doc = (await sessions(db).findOne({ _id: browser.sessionId! }))!;
+        const theirs =
+          typeof doc.session === 'string' ? (JSON.parse(doc.session) as Record<string, unknown>) : (doc.session as Record<string, unknown>);
+        expect(theirs.values).to.deep.equal({ a: '1' });
+        expect(doc.Data).to.have.nested.property('values.a', '1');
+        expect(doc.expires).to.be.instanceOf(Date);
+        expect(doc).not.to.have.property('Expires');
+        expect(typeof doc.session).to.equal(kind.name === 'connect-mongo' ? 'string' : 'object');
+        if (kind.name.includes('timestamps')) {
+          expect(doc.createdAt).to.be.instanceOf(Date);
+          expect(doc.updatedAt).to.be.instanceOf(Date);
+          expect(doc.lastModified).to.be.instanceOf(Date);
+        }
+      });
+
+      // The order of start changes nothing a touch does: once, to spare the run 10 s a case.
+      if (kind.touches && order === 'old first') {
+        it("either side's touch keeps the session alive for both, past the cookie's first expiry", async function () {
+          this.timeout(30_000);
+          await Promise.all([oldApp.close(), newApp.close()]);
+          // A 4 s cookie; each read renews it (express-session touches what it did not change).
+          [oldApp, newApp] = await Promise.all([startSwitchApp(old, 4_000), startSwitchApp(store as never, 4_000)]);
+          for (const [first, second] of [
+            [oldApp, newApp],
+            [newApp, oldApp],
+          ]) {
+            const browser = new RoutedBrowser();
+            await browser.get(first!, '/set?a=1');
+            const expiresAt = async () => ((await sessions(db).findOne({ _id: browser.sessionId! }))!.expires as Date).getTime();
+            const before = await expiresAt();
+            await sleep(2_500);
+            expect((await browser.get(second!, '/get')).values).to.deep.equal({ a: '1' });
+            expect(await expiresAt()).to.be.above(before + 2_000);
+            await sleep(2_500);
+            // Past the first expiry: alive for both through the second's touch.
+            expect((await browser.get(first!, '/get')).values).to.deep.equal({ a: '1' });
+            expect((await browser.get(second!, '/get')).values).to.deep.equal({ a: '1' });
+          }
+        });
+      }
+    });
+  }
+}
+
+describe('Adopt, once the old processes are gone (writeTheirs: false)', () => {
+  it('serves their sessions still, and writes nothing of their form any more', async () => {
+    const db = freshDb();
+    const old = await OLD_KINDS[0]!.open(db);
+    const oldApp = await startSwitchApp(old);
+    const browser = new RoutedBrowser();
+    await browser.get(oldApp, '/set?a=1');
+    await oldApp.close();
+    const store = await openStore(db, { Adopt: { from: 'connect-mongo', writeTheirs: false } });
+    const newApp = await startSwitchApp(store as never);
+    try {
+      expect((await browser.get(newApp, '/get')).values).to.deep.equal({ a: '1' });
+      await browser.get(newApp, '/set?b=2');
+      const doc = (await sessions(db).findOne({ _id: browser.sessionId! }))!;
+      expect(doc).not.to.have.any.keys('session', 'SessionHash', 'lastModified', 'updatedAt');
+      expect(doc.expires).to.be.instanceOf(Date);
+      expect((await browser.get(newApp, '/get')).values).to.deep.equal({ a: '1', b: '2' });
+      const fresh = new RoutedBrowser();
+      await fresh.get(newApp, '/set?c=3');
+      expect(await sessions(db).findOne({ _id: fresh.sessionId! })).not.to.have.property('session');
+    } finally {
+      await newApp.close();
+      await store.close();
+    }
+  });
+});
+
+describe('Adopt: their documents as they are', () => {
+  it('counts and lists their sessions, honours their `expires`, and falls back on their ttl where the cookie has none', async () => {
+    const db = freshDb();
+    const store = await openStore(db, { Adopt: { from: 'connect-mongo', ttl: 600 } });
+    const cookie = { originalMaxAge: null, path: '/', httpOnly: true };
+    await sessions(db).insertMany([
+      { _id: 'live', session: JSON.stringify({ cookie, n: 1 }), expires: new Date(Date.now() + 60_000) },
+      { _id: 'ended', session: JSON.stringify({ cookie, n: 2 }), expires: new Date(Date.now() - 1_000) },
+    ]);
+    expect(await store.get('live')).to.deep.equal({ cookie, n: 1 });
+    expect(await store.get('ended')).to.equal(null);
+    expect(await store.length()).to.equal(1);
+    expect(await store.all()).to.deep.equal([{ cookie, n: 1, id: 'live' }]);
+    const before = Date.now();
+    await store.set('browser-session', sessionWith({ n: 3 }));
+    const expires = ((await sessions(db).findOne({ _id: 'browser-session' }))!.expires as Date).getTime();
+    expect(expires).to.be.within(before + 600_000, Date.now() + 600_000);
+    await store.close();
+  });
+
+  it('refuses unknown keys and, until supported, crypto and cryptoAdapter, through the createStore callback', async () => {
+    const db = freshDb();
+    const failures: Array<[unknown, RegExp]> = [
+      [{ from: 'connect-mongo', ttll: 1 }, /unknown key 'ttll' for connect-mongo; it takes from, ttl/],
+      [{ from: 'connect-mongo', collectionName: 'x' }, /CollectionName option/],
+      [{ from: 'connect-mongodb-session', ttl: 1 }, /unknown key 'ttl' for connect-mongodb-session/],
+      [{ from: 'connect-mongo', crypto: { secret: 's' } }, /crypto is not supported yet/],
+      [{ from: 'connect-mongo', cryptoAdapter: {} }, /cryptoAdapter is not supported yet/],
+      [{ from: 'connect-redis' }, /'from' must be 'connect-mongo' or 'connect-mongodb-session'/],
+      ['connect-mongo-x', /'from' must be/],
+      [{ from: 'connect-mongo', ttl: -1 }, /ttl must be a number over 0/],
+      [{ from: 'connect-mongo', stringify: 'no' }, /stringify must be true or false/],
+    ];
+    for (const [Adopt, message] of failures) {
+      const err = await new Promise<Error | null>((resolve) => createStore(db, (e) => resolve(e), { Adopt } as Options));
+      expect(err, JSON.stringify(Adopt)).to.be.instanceOf(TypeError);
+      expect(err!.message, JSON.stringify(Adopt))
+        .to.match(/^Option Adopt: /)
+        .and.match(message);
+    }
+  });
+
+  it('on a collection they never ran on, works as usual; without Adopt, nothing of theirs is written', async () => {
+    const db = freshDb();
+    const adopted = await openStore(db, { Adopt: 'connect-mongodb-session' });
+    await adopted.set('a', sessionWith({ n: 1 }));
+    expect(await adopted.get('a')).to.deep.equal(sessionWith({ n: 1 }));
+    expect(await adopted.length()).to.equal(1);
+    await adopted.destroy('a');
+    expect(await adopted.get('a')).to.equal(null);
+    const plain = await openStore(db);
+    await plain.set('b', sessionWith({ n: 2 }));
+    const doc = (await db.collection('Sessions').findOne({}))!;
+    expect(doc).not.to.have.any.keys('session', 'expires', 'SessionHash');
+    await Promise.all([adopted.close(), plain.close()]);
+  });
+});
