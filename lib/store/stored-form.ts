@@ -1,5 +1,5 @@
 import type { SessionData } from 'express-session';
-import { theirFields, theirSession } from '../stored/adopted';
+import { theirSession } from '../stored/adopted';
 import { readCookie, storedCookie } from '../stored/cookie';
 import type { SessionDocument } from '../stored/document';
 import { repairRead, sendable } from '../stored/driver-values';
@@ -72,14 +72,4 @@ export function renewedCookie(ctx: Context, id: string, session: SessionData, kn
   if (known?.current) return { set: { Cookie: sendable(sealedCookie(keyring, id, cookie)) }, unset: {} };
   const { set, unset } = stored(ctx, id, session);
   return { set, unset };
-}
-
-/**
- * What a touch stores with `Adopt`: the session whole, in this store's form and theirs. A
- * document connect-mongo wrote has no `Data` to renew a cookie in, and theirs is one string.
- */
-export async function adoptedRenewal(ctx: Context, id: string, session: SessionData, now: Date) {
-  const whole = stored(ctx, id, session);
-  const theirs = await theirFields(ctx.settings.adopt!, session, now);
-  return { set: { ...whole.set, ...theirs.set }, unset: { ...whole.unset, ...theirs.unset } };
 }

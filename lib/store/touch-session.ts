@@ -8,7 +8,7 @@ import { narrowed } from '../writes/layout';
 import type { Context } from './context';
 import { went, type Shared } from './session-state';
 import { fenced, ordered } from './session-writes';
-import { adoptedRenewal, renewedCookie } from './stored-form';
+import { renewedCookie } from './stored-form';
 
 /** `touch`: the renewed cookie and the idle clock of a live session, in one write. */
 
@@ -56,9 +56,7 @@ export async function touch(shared: Shared, sid: unknown, session: unknown, dead
   const update: UpdateFilter<SessionDocument> = { $set: { ...clocks } };
   // Without a cookie to store, touch only restarts the idle clock.
   if (cookie !== undefined) {
-    const renewed = ctx.settings.adopt
-      ? await adoptedRenewal(ctx, id, session as SessionData, new Date(now))
-      : renewedCookie(ctx, id, session as SessionData, known);
+    const renewed = renewedCookie(ctx, id, session as SessionData, known);
     Object.assign(update.$set!, renewed.set);
     const unsets: Record<string, ''> = { ...unset, ...renewed.unset };
     if (Object.keys(unsets).length > 0) update.$unset = unsets;
