@@ -7,6 +7,7 @@ import { serverErrorCode, type SessionDocument } from '../stored/document';
 import { retryTransient } from '../writes/retry';
 import { checkSessionId } from '../calls/session-id';
 import type { Context } from './context';
+import { ADOPTED_PROJECTION, adoptedRevocation, adoptedUserFilter, ownedBy } from './adopted-users';
 import { checkUserId, userOf, type StoredUser, type UserReader } from '../stored/user-key';
 
 /**
@@ -79,12 +80,20 @@ export function userOperations(context: () => Promise<Context>): UserOperations 
     const now = Date.now();
     // Never the session's contents: only what dates it (1.x and 2.0 cookies date it from Data).
     const projection = { SessionID: 1, Created: 1, LastAccessed: 1, Expires: 1, 'Data.cookie.expires': 1, 'Data.cookie._expires': 1 };
-    const docs = await retryTransient(() => ctx.sessions.find(liveOf(ctx, user, now), { projection }).toArray(), deadline);
+    const adopt = ctx.settings.adopt !== null;
+    const filter = adopt
+      ? ({ ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now), ...adoptedUserFilter(user) } as Filter<SessionDocument>)
+      : liveOf(ctx, user, now);
+    const found = await retryTransient(
+      () => ctx.sessions.find(filter, { projection: adopt ? { ...projection, ...ADOPTED_PROJECTION } : projection }).toArray(),
+      deadline,
+    );
+    const docs = adopt ? await ownedBy(ctx, found, user) : found;
     return docs
       .map((doc) => {
         const end = ctx.expiry.deadline(doc);
         return {
-          id: doc.SessionID,
+          id: typeof doc.SessionID === 'string' ? doc.SessionID : String(doc._id),
           created: dateOrNull(doc.Created),
           lastAccessed: dateOrNull(doc.LastAccessed),
           expires: Number.isFinite(end) ? new Date(end) : null,
@@ -104,10 +113,14 @@ export function userOperations(context: () => Promise<Context>): UserOperations 
     // Ended ones too: a session that ended a moment ago is still there, and a request that
     // read it live would renew its cookie when it saves it. Only a flag keeps it gone.
     const mine = { User: user, ...NOT_FLAGGED } as Filter<SessionDocument>;
-    // By SessionID, which documents of 1.x (ObjectId `_id`) and 2.x both hold.
-    const filter = except === null ? mine : { ...mine, SessionID: { $ne: except } };
+    // By SessionID, which documents of 1.x (ObjectId `_id`) and 2.x both hold, and `_id` (connect-mongo's).
+    const own = except === null ? mine : { ...mine, _id: { $ne: except }, SessionID: { $ne: except } };
+    const { User: _user, ...scope } = own as Record<string, unknown>;
+    const filter = ctx.settings.adopt ? await adoptedRevocation(ctx, user, scope, deadline) : own;
     // Not fenced (see write-fence): a revocation applies whatever a session's last write stamped.
     const revoke = { $set: { Delete: true as const, Revoked: new Date(now) } };
+    // connect-mongo's processes know no flag: their `expires` ends it for them.
+    if (ctx.settings.adopt) Object.assign(revoke.$set, { expires: new Date(now) });
     const result = await retryTransient(() => ctx.sessions.updateMany(filter, revoke, deadline.writeOptions()), deadline);
     return result.matchedCount;
   }

@@ -216,3 +216,34 @@ describe('Adopt: their documents as they are', () => {
     await Promise.all([adopted.close(), plain.close()]);
   });
 });
+
+describe('Adopt with UserKey', () => {
+  for (const kind of [OLD_KINDS[0]!, OLD_KINDS[2]!]) {
+    it(`lists and revokes the sessions a ${kind.name} app logged in, before this store ever wrote them`, async () => {
+      const db = freshDb();
+      const old = await kind.open(db);
+      const store = await openStore(db, { Adopt: kind.adopt, UserKey: 'passport.user' } as Options);
+      const [oldApp, newApp] = await Promise.all([startSwitchApp(old), startSwitchApp(store as never)]);
+      try {
+        const [laptop, phone, other] = [new RoutedBrowser(), new RoutedBrowser(), new RoutedBrowser()];
+        await laptop.get(oldApp, '/login?username=ada&password=x');
+        await phone.get(newApp, '/login?username=ada&password=x');
+        await other.get(oldApp, '/login?username=bob&password=x');
+        expect((await store.UserSessions('ada')).map((s) => s.id).sort()).to.deep.equal([laptop.sessionId, phone.sessionId].sort());
+        // The phone's session, written by the old app after this store: its user is read from there.
+        await phone.get(oldApp, '/set?x=1');
+        expect(await store.UserSessions('bob')).to.have.lengthOf(1);
+        expect(await store.FlagUserSessions('ada', phone.sessionId!)).to.equal(1);
+        for (const app of [oldApp, newApp]) {
+          expect(await laptop.get(app, '/whoami')).to.deep.equal({ user: null });
+          expect(await phone.get(app, '/whoami')).to.deep.equal({ user: 'ada' });
+          expect(await other.get(app, '/whoami')).to.deep.equal({ user: 'bob' });
+        }
+        expect((await store.UserSessions('ada')).map((s) => s.id)).to.deep.equal([phone.sessionId]);
+      } finally {
+        await Promise.all([oldApp.close(), newApp.close()]);
+        await Promise.all([old.close(), store.close()]);
+      }
+    });
+  }
+});
