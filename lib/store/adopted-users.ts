@@ -1,5 +1,6 @@
 import type { Filter } from 'mongodb';
 import type { Deadline } from '../calls/deadline';
+import { NOT_FLAGGED } from '../expiry/delete-flags';
 import { theirSession } from '../stored/adopted';
 import type { SessionDocument } from '../stored/document';
 import { userOf, type StoredUser } from '../stored/user-key';
@@ -13,12 +14,8 @@ import type { Context } from './context';
  * found as `UserKey` says: a read of every such document, only with Adopt.
  */
 
-/** What finds a user's sessions among documents of both forms. */
-export const ADOPTED_PROJECTION = { session: 1, SessionHash: 1, 'Data.cookie': 1, User: 1 } as const;
-
-export function adoptedUserFilter(user: StoredUser): Filter<SessionDocument> {
-  return { $or: [{ User: user }, { session: { $exists: true } }] } as Filter<SessionDocument>;
-}
+/** What says whose a session is, in documents of both forms. */
+const ADOPTED_PROJECTION = { session: 1, SessionHash: 1, 'Data.cookie': 1, User: 1 } as const;
 
 function sameUser(a: unknown, b: StoredUser): boolean {
   return a === b || (typeof a === 'object' && a !== null && typeof b === 'object' && String(a) === String(b));
@@ -36,8 +33,8 @@ async function ownerOf(ctx: Context, doc: SessionDocument): Promise<unknown> {
   }
 }
 
-/** Of `docs` (found by `adoptedUserFilter`), those that are `user`'s. */
-export async function ownedBy(ctx: Context, docs: SessionDocument[], user: StoredUser): Promise<SessionDocument[]> {
+/** Of `docs`, those that are `user`'s. */
+async function ownedBy(ctx: Context, docs: SessionDocument[], user: StoredUser): Promise<SessionDocument[]> {
   const owners = await Promise.all(docs.map((doc) => ownerOf(ctx, doc)));
   return docs.filter((_doc, i) => sameUser(owners[i], user));
 }
@@ -46,9 +43,27 @@ export async function ownedBy(ctx: Context, docs: SessionDocument[], user: Store
  * The filter FlagUserSessions revokes with: every document naming the user in `User` (one
  * update, as without Adopt), and those whose user only their `session` names, read first.
  */
-export async function adoptedRevocation(ctx: Context, user: StoredUser, scope: Filter<SessionDocument>, deadline: Deadline) {
+export async function adoptedRevocation(ctx: Context, user: StoredUser, own: Filter<SessionDocument>, deadline: Deadline) {
+  const { User: _user, ...scope } = own;
   const filter = { ...scope, session: { $exists: true }, User: { $ne: user } } as Filter<SessionDocument>;
   const docs = await retryTransient(() => ctx.sessions.find(filter, { projection: ADOPTED_PROJECTION }).toArray(), deadline);
   const ids = (await ownedBy(ctx, docs, user)).map((doc) => doc._id);
   return { ...scope, $or: [{ User: user }, { _id: { $in: ids } }] } as Filter<SessionDocument>;
+}
+
+/** UserSessions' read: the live documents naming the user in `User` or holding their `session`, kept where `user`'s. */
+export async function adoptedUserSessions(
+  ctx: Context,
+  user: StoredUser,
+  now: number,
+  projection: Record<string, number>,
+  deadline: Deadline,
+): Promise<SessionDocument[]> {
+  const either = { $or: [{ User: user }, { session: { $exists: true } }] };
+  const filter = { ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now), ...either } as Filter<SessionDocument>;
+  const found = await retryTransient(
+    () => ctx.sessions.find(filter, { projection: { ...projection, ...ADOPTED_PROJECTION } }).toArray(),
+    deadline,
+  );
+  return ownedBy(ctx, found, user);
 }

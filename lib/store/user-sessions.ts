@@ -7,7 +7,7 @@ import { serverErrorCode, type SessionDocument } from '../stored/document';
 import { retryTransient } from '../writes/retry';
 import { checkSessionId } from '../calls/session-id';
 import type { Context } from './context';
-import { ADOPTED_PROJECTION, adoptedRevocation, adoptedUserFilter, ownedBy } from './adopted-users';
+import { adoptedRevocation, adoptedUserSessions } from './adopted-users';
 import { checkUserId, userOf, type StoredUser, type UserReader } from '../stored/user-key';
 
 /**
@@ -80,15 +80,9 @@ export function userOperations(context: () => Promise<Context>): UserOperations 
     const now = Date.now();
     // Never the session's contents: only what dates it (1.x and 2.0 cookies date it from Data).
     const projection = { SessionID: 1, Created: 1, LastAccessed: 1, Expires: 1, 'Data.cookie.expires': 1, 'Data.cookie._expires': 1 };
-    const adopt = ctx.settings.adopt !== null;
-    const filter = adopt
-      ? ({ ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now), ...adoptedUserFilter(user) } as Filter<SessionDocument>)
-      : liveOf(ctx, user, now);
-    const found = await retryTransient(
-      () => ctx.sessions.find(filter, { projection: adopt ? { ...projection, ...ADOPTED_PROJECTION } : projection }).toArray(),
-      deadline,
-    );
-    const docs = adopt ? await ownedBy(ctx, found, user) : found;
+    const docs = ctx.settings.adopt
+      ? await adoptedUserSessions(ctx, user, now, projection, deadline)
+      : await retryTransient(() => ctx.sessions.find(liveOf(ctx, user, now), { projection }).toArray(), deadline);
     return docs
       .map((doc) => {
         const end = ctx.expiry.deadline(doc);
@@ -115,8 +109,7 @@ export function userOperations(context: () => Promise<Context>): UserOperations 
     const mine = { User: user, ...NOT_FLAGGED } as Filter<SessionDocument>;
     // By SessionID, which documents of 1.x (ObjectId `_id`) and 2.x both hold, and `_id` (connect-mongo's).
     const own = except === null ? mine : { ...mine, _id: { $ne: except }, SessionID: { $ne: except } };
-    const { User: _user, ...scope } = own as Record<string, unknown>;
-    const filter = ctx.settings.adopt ? await adoptedRevocation(ctx, user, scope, deadline) : own;
+    const filter = ctx.settings.adopt ? await adoptedRevocation(ctx, user, own, deadline) : own;
     // Not fenced (see write-fence): a revocation applies whatever a session's last write stamped.
     const revoke = { $set: { Delete: true as const, Revoked: new Date(now) } };
     // connect-mongo's processes know no flag: their `expires` ends it for them.
