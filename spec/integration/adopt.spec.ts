@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Db } from 'mongodb';
 import createStore = require('../../lib');
 import { OLD_KINDS, RoutedBrowser, startSwitchApp, type App, type OldKind, type OldStore } from '../support/adopt';
-import { freshDb } from '../support/server';
+import { freshDb, isFerretDB, skipBecause } from '../support/server';
 import { openStore, sessionWith, sleep, type Options, type SessionStore } from '../support/store';
 
 /*
@@ -245,5 +245,25 @@ describe('Adopt with UserKey', () => {
         await Promise.all([old.close(), store.close()]);
       }
     });
+  }
+});
+
+describe('Adopt: their TTL index on `expires`', () => {
+  for (const kind of [OLD_KINDS[0]!, OLD_KINDS[2]!]) {
+    for (const order of ['old first', 'new first']) {
+      it(`is kept as it is, and is the one index on expires (${kind.name}, ${order})`, async function () {
+        if (isFerretDB()) skipBecause(this, 'FerretDB v1 keeps no TTL index: their processes run without one there');
+        const db = freshDb();
+        const { old, store } = await startBoth(db, kind, order);
+        try {
+          const indexes = await sessions(db).listIndexes().toArray();
+          const onExpires = indexes.filter((index) => JSON.stringify(index.key) === '{"expires":1}');
+          expect(onExpires.map((index) => [index.name, index.expireAfterSeconds])).to.deep.equal([['expires_1', 0]]);
+          expect(indexes.map((index) => index.name)).not.to.include('Expires_1');
+        } finally {
+          await Promise.all([old.close(), store.close()]);
+        }
+      });
+    }
   }
 });
