@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import type { Db } from 'mongodb';
 import createStore = require('../../lib');
-import { OLD_KINDS, RoutedBrowser, startSwitchApp, type App, type OldKind, type OldStore } from '../support/adopt';
+import { connectMongo, OLD_KINDS, RoutedBrowser, startSwitchApp, type App, type OldKind, type OldStore } from '../support/adopt';
+import { snippet } from '../support/snippets';
 import { freshDb, isFerretDB, skipBecause } from '../support/server';
 import { openStore, sessionWith, sleep, type Options, type SessionStore } from '../support/store';
 
@@ -266,4 +267,46 @@ describe('Adopt: their TTL index on `expires`', () => {
       });
     }
   }
+});
+
+/** Runs a snippet of docs/switching-from-connect-mongo.md, `client.db()` being `db`. */
+function runSnippet(name: string, db: Db): Promise<SessionStore> {
+  return new Promise((resolve, reject) => {
+    const callback = (err: Error | null, store?: SessionStore): void => (err ? reject(err) : resolve(store!));
+    new Function('createStore', 'client', 'callback', snippet(name))(createStore, { db: () => db }, callback);
+  });
+}
+
+describe("docs/switching-from-connect-mongo.md's snippets, beside connect-mongo run with the same options", () => {
+  it("adopt-connect-mongo and adopt-after-switch: during the switch both forms are written, with their ttl; after it, only this store's", async () => {
+    const db = freshDb();
+    const old = await connectMongo({ stringify: false, ttl: 3600 })(db);
+    const during = await runSnippet('adopt-connect-mongo', db);
+    // Browser-session cookies: `expires` comes from ttl, on either side.
+    const [oldApp, newApp] = await Promise.all([startSwitchApp(old, null), startSwitchApp(during as never, null)]);
+    const browser = new RoutedBrowser();
+    const expiresIn = async () => ((await sessions(db).findOne({ _id: browser.sessionId! }))!.expires as Date).getTime() - Date.now();
+    try {
+      await browser.get(oldApp, '/set?a=1');
+      expect(await expiresIn()).to.be.within(3_590_000, 3_600_000);
+      expect((await browser.get(newApp, '/set?b=2')).values).to.deep.equal({ a: '1', b: '2' });
+      expect(await expiresIn()).to.be.within(3_590_000, 3_600_000);
+      expect((await sessions(db).findOne({ _id: browser.sessionId! }))!.session).to.have.deep.property('values', { a: '1', b: '2' });
+      expect((await browser.get(oldApp, '/get')).values).to.deep.equal({ a: '1', b: '2' });
+    } finally {
+      await Promise.all([oldApp.close(), newApp.close()]);
+      await during.close();
+    }
+    const after = await runSnippet('adopt-after-switch', db);
+    const afterApp = await startSwitchApp(after as never, null);
+    try {
+      expect((await browser.get(afterApp, '/set?c=3')).values).to.deep.equal({ a: '1', b: '2', c: '3' });
+      const doc = (await sessions(db).findOne({ _id: browser.sessionId! }))!;
+      expect(doc).not.to.have.any.keys('session', 'SessionHash');
+      expect(doc.expires).to.be.instanceOf(Date);
+    } finally {
+      await afterApp.close();
+      await after.close();
+    }
+  });
 });

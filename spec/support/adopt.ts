@@ -26,7 +26,7 @@ export interface OldKind {
   touches: boolean;
 }
 
-function connectMongo(options: Record<string, unknown>): (db: Db) => Promise<OldStore> {
+export function connectMongo(options: Record<string, unknown>): (db: Db) => Promise<OldStore> {
   return async (db) => {
     // FerretDB v1 refuses TTL indexes, which fails connect-mongo's every call with 'native'.
     const autoRemove = isFerretDB() ? 'disabled' : 'native';
@@ -78,15 +78,27 @@ export interface App {
   close(): Promise<void>;
 }
 
-/** express-session (cookie `maxAge`) and Passport over `store`: /set?k=v, /get, /login?user=, /whoami, /destroy. */
-export async function startSwitchApp(store: session.Store, maxAge = 3_600_000): Promise<App> {
+/**
+ * express-session (cookie `maxAge`; null: a browser-session cookie) and Passport over `store`:
+ * /set?k=v, /get, /login?username=&password=, /whoami, /destroy.
+ */
+export async function startSwitchApp(store: session.Store, maxAge: number | null = 3_600_000): Promise<App> {
   const passport = new Passport();
   passport.use(new LocalStrategy((username, _password, done) => done(null, { id: username })));
   passport.serializeUser((user, done) => done(null, (user as { id: string }).id));
   passport.deserializeUser((id: string, done) => done(null, { id }));
   const app = express();
   app.set('env', 'test');
-  app.use(session({ store, secret: 'test secret', name: COOKIE, resave: false, saveUninitialized: false, cookie: { maxAge } }));
+  app.use(
+    session({
+      store,
+      secret: 'test secret',
+      name: COOKIE,
+      resave: false,
+      saveUninitialized: false,
+      cookie: maxAge === null ? {} : { maxAge },
+    }),
+  );
   app.use(passport.session());
   const report = (req: express.Request, res: express.Response): void => {
     res.json({ id: req.sessionID, values: req.session?.values ?? {} });
