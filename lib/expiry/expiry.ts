@@ -74,7 +74,8 @@ interface Dated {
 function datedPaths(clocks: Clock[], legacy: boolean): Dated[] {
   const paths: Array<[string, number]> = [
     ...clocks.map((clock): [string, number] => [clock.field, clock.seconds]),
-    ...(legacy ? LEGACY_COOKIE_PATHS : []).map((path): [string, number] => [path, 0]),
+    // With Adopt: `Expires` of documents written before it, which its writes remove.
+    ...(legacy ? LEGACY_COOKIE_PATHS : ['Expires']).map((path): [string, number] => [path, 0]),
   ];
   return paths.map(([path, seconds]) => ({ path, names: path.split('.'), ms: seconds * 1000 }));
 }

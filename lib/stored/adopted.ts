@@ -149,6 +149,14 @@ function isSession(value: unknown): value is object {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new TypeError("A stored session's connect-mongo field 'session' is a string but not JSON", { cause: err });
+  }
+}
+
 /**
  * THE place for their `session` field's encoding. connect-mongo's `crypto` (kruptein) and
  * `cryptoAdapter` plug in here: until they do, they are refused, since their sealed strings
@@ -163,15 +171,18 @@ export function sessionCodec(options: Loose): SessionCodec {
     return {
       decode(stored) {
         if (typeof stored !== 'string') return isSession(stored) ? stored : undefined;
-        const parsed: unknown = JSON.parse(stored);
-        return isSession(parsed) ? parsed : undefined;
+        const session = parsed(stored);
+        return isSession(session) ? session : undefined;
       },
       encode: (session) => JSON.stringify(serialized(session)),
     };
   }
   return {
     // A JSON string too: a collection whose old processes switched stringify meanwhile.
-    decode: (stored) => (typeof stored === 'string' ? (JSON.parse(stored) as object) : isSession(stored) ? stored : undefined),
+    decode(stored) {
+      const session = typeof stored === 'string' ? parsed(stored) : stored;
+      return isSession(session) ? session : undefined;
+    },
     encode: (session) => serialized(session),
   };
 }

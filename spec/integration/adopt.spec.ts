@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Db } from 'mongodb';
 import createStore = require('../../lib');
+import { sessionHash } from '../../lib/stored/adopted';
 import { connectMongo, OLD_KINDS, RoutedBrowser, startSwitchApp, type App, type OldKind, type OldStore } from '../support/adopt';
 import { snippet } from '../support/snippets';
 import { freshDb, isFerretDB, skipBecause } from '../support/server';
@@ -94,6 +95,8 @@ for (const kind of OLD_KINDS) {
           typeof doc.session === 'string' ? (JSON.parse(doc.session) as Record<string, unknown>) : (doc.session as Record<string, unknown>);
         expect(theirs.values).to.deep.equal({ a: '1' });
         expect(doc.Data).to.have.nested.property('values.a', '1');
+        // The hash of what was written matches what is read back: this store's fields are served.
+        expect(doc.SessionHash).to.equal(sessionHash(doc.session));
         expect(doc.expires).to.be.instanceOf(Date);
         expect(doc).not.to.have.property('Expires');
         expect(typeof doc.session).to.equal(kind.name === 'connect-mongo' ? 'string' : 'object');
@@ -178,6 +181,46 @@ describe('Adopt: their documents as they are', () => {
     const expires = ((await sessions(db).findOne({ _id: 'browser-session' }))!.expires as Date).getTime();
     expect(expires).to.be.within(before + 600_000, Date.now() + 600_000);
     await store.close();
+  });
+
+  it('a `session` that is not JSON, or a document of neither form, fails get with an error saying so', async () => {
+    const db = freshDb();
+    const store = await openStore(db, { Adopt: 'connect-mongo' });
+    const expires = new Date(Date.now() + 60_000);
+    await sessions(db).insertMany([
+      { _id: 'not-json', session: '{"cookie":', expires },
+      { _id: 'neither', session: 42, expires },
+    ]);
+    const failure = (sid: string) =>
+      store.get(sid).then(
+        () => null,
+        (err: unknown) => err,
+      );
+    expect(await failure('not-json'))
+      .to.be.instanceOf(TypeError)
+      .with.property('message')
+      .that.matches(/'session' is a string but not JSON/);
+    expect(await failure('neither'))
+      .to.be.instanceOf(TypeError)
+      .with.property('message')
+      .that.matches(/no session object/);
+    await store.close();
+  });
+
+  it('ends the sessions this store wrote before Adopt at their `Expires`, and writes `expires` instead from then on', async () => {
+    const db = freshDb();
+    const before = await openStore(db, { CollectionName: 'sessions' });
+    const cookie = (ms: number) => ({ path: '/', httpOnly: true, originalMaxAge: ms, expires: new Date(Date.now() + ms) });
+    await before.set('ended', sessionWith({ cookie: cookie(-1_000) }));
+    await before.set('live', sessionWith({ cookie: cookie(60_000) }));
+    const store = await openStore(db, { Adopt: 'connect-mongo' });
+    expect(await store.get('ended')).to.equal(null);
+    expect(await store.get('live')).to.have.property('cookie');
+    await store.set('live', sessionWith({ cookie: cookie(120_000) }));
+    const doc = (await sessions(db).findOne({ _id: 'live' }))!;
+    expect(doc).not.to.have.property('Expires');
+    expect((doc.expires as Date).getTime()).to.be.above(Date.now() + 100_000);
+    await Promise.all([before.close(), store.close()]);
   });
 
   it('refuses unknown keys and, until supported, crypto and cryptoAdapter, through the createStore callback', async () => {
