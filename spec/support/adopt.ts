@@ -1,12 +1,10 @@
 import express from 'express';
 import session from 'express-session';
 import type { Db } from 'mongodb';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Passport } from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import MongoStore from 'connect-mongo';
-import { Browser, COOKIE } from './http';
+import { Browser, listen, testSession } from './http';
 import { isFerretDB, serverUri, testClient } from './server';
 
 /*
@@ -89,16 +87,7 @@ export async function startSwitchApp(store: session.Store, maxAge: number | null
   passport.deserializeUser((id: string, done) => done(null, { id }));
   const app = express();
   app.set('env', 'test');
-  app.use(
-    session({
-      store,
-      secret: 'test secret',
-      name: COOKIE,
-      resave: false,
-      saveUninitialized: false,
-      cookie: maxAge === null ? {} : { maxAge },
-    }),
-  );
+  app.use(testSession(store, { cookie: maxAge === null ? {} : { maxAge } }));
   app.use(passport.session());
   const report = (req: express.Request, res: express.Response): void => {
     res.json({ id: req.sessionID, values: req.session?.values ?? {} });
@@ -117,17 +106,7 @@ export async function startSwitchApp(store: session.Store, maxAge: number | null
     if (res.headersSent) res.destroy();
     else res.status(500).json({ error: err.message });
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listen(app);
 }
 
 /** One browser, one cookie jar, whose requests go to whichever app a rolling deploy routes them to. */
