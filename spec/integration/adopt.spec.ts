@@ -136,6 +136,29 @@ for (const kind of OLD_KINDS) {
   }
 }
 
+describe('Adopt with SharedWith1x: false ({ _id } lookups alone)', () => {
+  it('shares sessions with connect-mongo both ways, as with the default', async () => {
+    const db = freshDb();
+    const { old, store } = await startBoth(db, OLD_KINDS[0]!, 'old first', { SharedWith1x: false });
+    const [oldApp, newApp] = await Promise.all([startSwitchApp(old), startSwitchApp(store as never)]);
+    try {
+      for (const [first, second] of [
+        [oldApp, newApp],
+        [newApp, oldApp],
+      ]) {
+        const browser = new RoutedBrowser();
+        await browser.get(first!, '/set?a=1');
+        await browser.get(second!, '/set?b=2');
+        expect((await browser.get(first!, '/get')).values).to.deep.equal({ a: '1', b: '2' });
+        expect(await sessions(db).countDocuments({ _id: browser.sessionId! })).to.equal(1);
+      }
+    } finally {
+      await Promise.all([oldApp.close(), newApp.close()]);
+      await Promise.all([old.close(), store.close()]);
+    }
+  });
+});
+
 describe('Adopt, once the old processes are gone (writeTheirs: false)', () => {
   it('serves their sessions still, and writes nothing of their form any more', async () => {
     const db = freshDb();
