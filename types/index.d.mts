@@ -5,3 +5,5 @@ export default createStore;
 export { createStore };
 export declare const StoreTimeoutError: createStore.StoreTimeoutErrorConstructor;
 export type StoreTimeoutError = createStore.StoreTimeoutError;
+export type AdoptConnectMongo = createStore.AdoptConnectMongo;
+export type AdoptConnectMongodbSession = createStore.AdoptConnectMongodbSession;

@@ -72,6 +72,43 @@ declare namespace createStore {
     SharedWith1x?: boolean;
     /** Read by 1.x and ignored; accepted for compatibility. */
     ConvertToUtf8?: unknown;
+    /**
+     * Takes over the collection of connect-mongo 6 or connect-mongodb-session 5 (name it with
+     * `CollectionName`; default `'sessions'` with this option): their documents are served as
+     * they are, and each is written in this store's form at its next write, with their fields
+     * beside it for as long as `writeTheirs` (default `true`) says old processes may read it.
+     * The store's name takes that store's defaults; an object gives the options the old
+     * processes run with. docs/switching-from-connect-mongo.md. Default: none.
+     */
+    Adopt?: 'connect-mongo' | 'connect-mongodb-session' | AdoptConnectMongo | AdoptConnectMongodbSession;
+  }
+
+  /** `Adopt` for connect-mongo 6: its options as the old processes run with them, under its names. */
+  interface AdoptConnectMongo {
+    from: 'connect-mongo';
+    /** Seconds a session lives where its cookie has no expiry. Default 1209600 (14 days). */
+    ttl?: number;
+    /** `session` stored as a JSON string (`true`, the default) or as an object. */
+    stringify?: boolean;
+    /** Over 0: writes stamp `lastModified`, which connect-mongo's own touchAfter reads. Default 0. */
+    touchAfter?: number;
+    /** Writes stamp `createdAt` (first write) and `updatedAt`. Default `false`. */
+    timestamps?: boolean;
+    /** Accepted; this store removes expired sessions itself whatever it says. Default `'native'`. */
+    autoRemove?: 'native' | 'interval' | 'disabled';
+    /** Accepted with `autoRemove`; unused. */
+    autoRemoveInterval?: number;
+    /** `false` once no connect-mongo process runs: their fields are no longer written. Default `true`. */
+    writeTheirs?: boolean;
+  }
+
+  /** `Adopt` for connect-mongodb-session 5, under its names. */
+  interface AdoptConnectMongodbSession {
+    from: 'connect-mongodb-session';
+    /** Milliseconds a session lives where its cookie has no expiry. Default 1209600000 (14 days). */
+    expires?: number;
+    /** `false` once no connect-mongodb-session process runs. Default `true`. */
+    writeTheirs?: boolean;
   }
 
   /** Error-first callback, as in 1.x. */

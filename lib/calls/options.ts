@@ -2,6 +2,7 @@ import createDebug from 'debug';
 import type createStore from '../../types';
 import { readUserKey, type UserReader } from '../stored/user-key';
 import { readEncryptionKeys, type Keyring } from '../stored/encryption';
+import { readAdopt, type Adopted } from '../stored/adopted';
 
 const debug = createDebug('express-session-mongodb');
 
@@ -29,6 +30,8 @@ export interface Settings {
   fenceLateWrites: boolean | undefined;
   /** False: no 1.x process writes to the collection (see layout). */
   sharedWith1x: boolean;
+  /** `Adopt`: the connect-mongo or connect-mongodb-session collection taken over; null without it. */
+  adopt: Adopted | null;
   /** Not an option: tests force the lookup mode the server would not choose (spec/support/lookup.ts). */
   lookup?: ForcedLookup;
 }
@@ -134,6 +137,20 @@ function readDeleteFlags(options: Loose): boolean {
   return flag ?? flags ?? false;
 }
 
+/** What Adopt cannot go with: their documents have no SessionID, and their `session` is plaintext. */
+function checkAdoptWith(adopt: Adopted, indexSessionId: boolean, encryption: Keyring | undefined): void {
+  if (indexSessionId) {
+    throw new TypeError(
+      `Options Adopt and IndexSessionID cannot go together: ${adopt.from}'s documents have no SessionID for a unique index`,
+    );
+  }
+  if (encryption && adopt.writeTheirs) {
+    throw new TypeError(
+      `Options Adopt and EncryptionKeys: ${adopt.from}'s session field would be written in plaintext beside the sealed Data; add writeTheirs: false to Adopt once no ${adopt.from} process runs`,
+    );
+  }
+}
+
 /**
  * Reads options as 1.x did: unknown keys ignored, its own options by truthiness (each
  * loose value logs one debug line). Errors only where 1.x failed too, and for 2.x's options.
@@ -157,11 +174,15 @@ export function readOptions(input: unknown): Settings {
   }
 
   const encryption = readEncryptionKeys(options.EncryptionKeys);
+  const adopt = readAdopt(options.Adopt);
+  const indexSessionId = looseBoolean(options, 'IndexSessionID') ?? false;
+  if (adopt) checkAdoptWith(adopt, indexSessionId, encryption);
   return {
     ...(encryption ? { encryption } : {}),
-    collectionName: readCollectionName(options),
+    // Their default: a collection connect-mongo or connect-mongodb-session made without naming it.
+    collectionName: adopt && options.CollectionName === undefined ? 'sessions' : readCollectionName(options),
     timeToLive,
-    indexSessionId: looseBoolean(options, 'IndexSessionID') ?? false,
+    indexSessionId,
     filter: looseBoolean(options, 'Filter') ?? false,
     deleteFlags: readDeleteFlags(options),
     operationTimeoutMs: strictWhole(options, 'OperationTimeoutMS', DEFAULT_OPERATION_TIMEOUT_MS, 'milliseconds', MAX_TIMER_MS),
@@ -170,5 +191,6 @@ export function readOptions(input: unknown): Settings {
     userKey: readUserKey(options.UserKey),
     fenceLateWrites: strictBoolean(options, 'FenceLateWrites'),
     sharedWith1x: strictBoolean(options, 'SharedWith1x') ?? true,
+    adopt,
   };
 }

@@ -3,6 +3,7 @@ import type { Collection, Db, Filter } from 'mongodb';
 import { cookieExpiry } from '../stored/cookie';
 import type { SessionDocument } from '../stored/document';
 import type { Settings } from '../calls/options';
+import { theirExpiry } from '../stored/adopted';
 import { ensureTtlIndex, startSweeper } from './ttl';
 import { REVOKED_GRACE_SECONDS } from './revoked';
 
@@ -15,11 +16,14 @@ import { REVOKED_GRACE_SECONDS } from './revoked';
  * Reads apply all three themselves, so expiry is exact whatever the TTL monitor or the
  * sweeper has done yet. Documents of 1.x and 2.0 hold their cookie's expiry only inside
  * `Data`; reads and sweeps look there too.
+ * With `Adopt`, the cookie's clock is connect-mongo's `expires` instead, which their processes
+ * renew too: the cookie's expiry, or their fallback where it has none (see adopted). 1.x
+ * cookies inside `Data` are then no clock: a cookie connect-mongo's touch renewed is stale there.
  */
 
 const debug = createDebug('express-session-mongodb:expiry');
 
-type ClockField = 'Expires' | 'LastAccessed' | 'Created' | 'Revoked';
+type ClockField = 'Expires' | 'expires' | 'LastAccessed' | 'Created' | 'Revoked';
 interface Clock {
   field: ClockField;
   seconds: number;
@@ -44,11 +48,13 @@ export interface Expiry {
   liveFilter(now: number): Filter<SessionDocument>;
   /** `$set` and `$unset` of the clock fields a write of `cookie` stores; null `lastAccessed`: not an access. */
   stamp(cookie: unknown, lastAccessed: Date | null): { set: Partial<SessionDocument>; unset: { Expires?: '' } };
+  /** The field of the cookie's clock: `Expires`, or `expires` with Adopt. */
+  readonly cookieField: 'Expires' | 'expires';
   stop(): void;
 }
 
 function clocksOf(settings: Settings): Clock[] {
-  const clocks: Clock[] = [{ field: 'Expires', seconds: 0 }];
+  const clocks: Clock[] = [{ field: settings.adopt ? 'expires' : 'Expires', seconds: 0 }];
   if (settings.timeToLive > 0) clocks.push({ field: 'LastAccessed', seconds: settings.timeToLive });
   if (settings.maxLifetime > 0) clocks.push({ field: 'Created', seconds: settings.maxLifetime });
   // Sessions FlagUserSessions revoked, which may have no other clock at all (see user-sessions).
@@ -65,10 +71,11 @@ interface Dated {
 }
 
 /** The clocks' fields, then the cookie inside 1.x and 2.0 documents. */
-function datedPaths(clocks: Clock[]): Dated[] {
+function datedPaths(clocks: Clock[], legacy: boolean): Dated[] {
   const paths: Array<[string, number]> = [
     ...clocks.map((clock): [string, number] => [clock.field, clock.seconds]),
-    ...LEGACY_COOKIE_PATHS.map((path): [string, number] => [path, 0]),
+    // With Adopt: `Expires` of documents written before it, which its writes remove.
+    ...(legacy ? LEGACY_COOKIE_PATHS : ['Expires']).map((path): [string, number] => [path, 0]),
   ];
   return paths.map(([path, seconds]) => ({ path, names: path.split('.'), ms: seconds * 1000 }));
 }
@@ -124,7 +131,9 @@ async function indexAll(db: Db, sessions: Collection<SessionDocument>, clocks: C
 /** Makes the TTL indexes (or starts the sweeper) for the clocks `settings` turns on. */
 export async function manageExpiry(db: Db, sessions: Collection<SessionDocument>, settings: Settings): Promise<Expiry> {
   const clocks = clocksOf(settings);
-  const dated = datedPaths(clocks);
+  const adopt = settings.adopt;
+  const cookieField = adopt ? 'expires' : 'Expires';
+  const dated = datedPaths(clocks, !adopt);
   const period = sweepPeriod(clocks);
   let mode: ExpiryMode = 'index';
   let stop = (): void => {};
@@ -132,7 +141,7 @@ export async function manageExpiry(db: Db, sessions: Collection<SessionDocument>
     mode = 'sweeper';
     debug('sweeping expired sessions every %d ms', period);
     stop = startSweeper(sessions, (now) => expiredFilter(dated, now), period);
-  } else if ((await sessions.findOne(LEGACY_PROBE, { projection: { _id: 1 } })) !== null) {
+  } else if (!adopt && (await sessions.findOne(LEGACY_PROBE, { projection: { _id: 1 } })) !== null) {
     debug('documents of 1.x or 2.0 found: sweeping their expired cookies every %d ms', period);
     stop = startSweeper(sessions, legacyFilter, period);
   }
@@ -149,15 +158,22 @@ export async function manageExpiry(db: Db, sessions: Collection<SessionDocument>
       // Clocks not written keep a value this process does not know, unless they are off.
       const idle =
         settings.timeToLive === 0 ? Infinity : written.LastAccessed ? written.LastAccessed.getTime() + settings.timeToLive * 1000 : NaN;
-      return Math.min(written.Expires?.getTime() ?? Infinity, idle, absolute);
+      return Math.min(written[cookieField]?.getTime() ?? Infinity, idle, absolute);
     },
     liveFilter: (now) => liveFilter(dated, now),
     stamp(cookie, lastAccessed) {
+      // Their fallback where the cookie has none; `Expires` of writes before Adopt goes.
+      if (adopt)
+        return {
+          set: { expires: theirExpiry(adopt, cookie, Date.now()), ...(lastAccessed ? { LastAccessed: lastAccessed } : {}) },
+          unset: { Expires: '' },
+        };
       const expires = cookieExpiry(cookie);
       const set: Partial<SessionDocument> = expires ? { Expires: expires } : {};
       if (lastAccessed) set.LastAccessed = lastAccessed;
       return { set, unset: expires ? {} : { Expires: '' } };
     },
     stop,
+    cookieField,
   };
 }

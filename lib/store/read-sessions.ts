@@ -11,7 +11,7 @@ import { retryTransient } from '../writes/retry';
 import type { Context } from './context';
 import { went, type Shared } from './session-state';
 import { ordered } from './session-writes';
-import { opened, toSession } from './stored-form';
+import { adoptedSession, listedId, opened, toSession } from './stored-form';
 
 /** Reading sessions: `get`, which counts as access with TimeToLive, and `length` and `all`. */
 
@@ -71,9 +71,10 @@ export async function get(shared: Shared, pending: Refreshes, sid: unknown, dead
   );
   // As connect-mongo, `get` is emitted for a session found missing too (see docs/events.md).
   if (doc === null || isFlagged(doc) || !ctx.expiry.isLive(doc, now)) return shared.events.after('get', deadline, id, went(ctx, id));
+  const theirs = ctx.settings.adopt ? await adoptedSession(ctx, doc) : undefined;
   // Taken before opening, which replaces a sealed Data with its plaintext.
   const current = ctx.settings.encryption?.writes(sealedBytes(doc.Data)) ?? true;
-  const readable = opened(ctx, id, doc);
+  const readable = theirs ? doc : opened(ctx, id, doc);
   if (readable === null) return shared.events.after('get', deadline, id, went(ctx, id));
   ctx.gone.forget(id);
   ctx.known.add(id, {
@@ -83,7 +84,7 @@ export async function get(shared: Shared, pending: Refreshes, sid: unknown, dead
     current,
   });
   countAccess(pending, ctx, id, doc, now);
-  return shared.events.after('get', deadline, id, toSession(ctx, readable));
+  return shared.events.after('get', deadline, id, theirs ?? toSession(ctx, readable));
 }
 
 export async function length(shared: Shared): Promise<number> {
@@ -95,10 +96,26 @@ export async function all(shared: Shared, deadline: Deadline): Promise<ListedSes
   const ctx = await shared.context();
   const docs = await retryTransient(() => ctx.sessions.find({ ...NOT_FLAGGED, ...ctx.expiry.liveFilter(Date.now()) }).toArray());
   // A session that does not open is left out, as `get` reads it as missing.
-  const sessions = docs.flatMap((doc) => {
-    const readable = opened(ctx, doc.SessionID, doc);
-    return readable ? [{ ...toSession(ctx, readable), id: doc.SessionID }] : [];
-  });
+  const sessions = ctx.settings.adopt
+    ? await allAdopted(ctx, docs)
+    : docs.flatMap((doc) => {
+        const readable = opened(ctx, doc.SessionID, doc);
+        return readable ? [{ ...toSession(ctx, readable), id: doc.SessionID }] : [];
+      });
   shared.events.emit('all', deadline, sessions);
   return sessions;
+}
+
+/** `all` with Adopt: connect-mongo's documents too, keyed by `_id` alone, theirs read where newer. */
+async function allAdopted(ctx: Context, docs: SessionDocument[]): Promise<ListedSession[]> {
+  const listed = await Promise.all(
+    docs.map(async (doc) => {
+      const id = listedId(doc);
+      const theirs = await adoptedSession(ctx, doc);
+      const readable = theirs ? null : opened(ctx, id, doc);
+      if (theirs) return [{ ...theirs, id }];
+      return readable ? [{ ...toSession(ctx, readable), id }] : [];
+    }),
+  );
+  return listed.flat();
 }

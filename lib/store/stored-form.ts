@@ -1,4 +1,5 @@
 import type { SessionData } from 'express-session';
+import { theirSession } from '../stored/adopted';
 import { readCookie, storedCookie } from '../stored/cookie';
 import type { SessionDocument } from '../stored/document';
 import { repairRead, sendable } from '../stored/driver-values';
@@ -20,6 +21,22 @@ export function toSession(ctx: Context, doc: SessionDocument): SessionData {
   }
   readCookie(data as Record<string, unknown>);
   return data as SessionData;
+}
+
+/**
+ * With `Adopt`: the session in connect-mongo's (or connect-mongodb-session's) fields, where
+ * theirs is the one to serve: a document they wrote, or wrote again after this store (see
+ * adopted). Undefined: the document is this store's to read.
+ */
+export async function adoptedSession(ctx: Context, doc: SessionDocument): Promise<SessionData | undefined> {
+  const theirs = await theirSession(ctx.settings.adopt!, doc);
+  if (theirs !== undefined) readCookie(theirs as Record<string, unknown>);
+  return theirs as SessionData | undefined;
+}
+
+/** A listed document's session ID: connect-mongo's documents hold it in `_id` only. */
+export function listedId(doc: SessionDocument): string {
+  return typeof doc.SessionID === 'string' ? doc.SessionID : String(doc._id);
 }
 
 /** The document with `Data` readable (opened when sealed), or null when it does not open. */

@@ -51,7 +51,7 @@ export async function touch(shared: Shared, sid: unknown, session: unknown, dead
   const cookie = typeof session === 'object' && session !== null ? (session as SessionData).cookie : undefined;
   const { set: clocks, unset } = ctx.expiry.stamp(cookie, ctx.settings.timeToLive > 0 ? new Date(now) : null);
   // Nothing renews: a cookie that ends with the browser session, and no idle clock.
-  if (clocks.Expires === undefined && clocks.LastAccessed === undefined) return;
+  if (clocks[ctx.expiry.cookieField] === undefined && clocks.LastAccessed === undefined) return;
   const known = ctx.known.get(id);
   const update: UpdateFilter<SessionDocument> = { $set: { ...clocks } };
   // Without a cookie to store, touch only restarts the idle clock.

@@ -7,6 +7,7 @@ import { serverErrorCode, type SessionDocument } from '../stored/document';
 import { retryTransient } from '../writes/retry';
 import { checkSessionId } from '../calls/session-id';
 import type { Context } from './context';
+import { adoptedRevocation, adoptedUserSessions } from './adopted-users';
 import type { SessionEvents } from './events';
 import { checkUserId, userOf, type StoredUser, type UserReader } from '../stored/user-key';
 
@@ -80,12 +81,14 @@ export function userOperations(context: () => Promise<Context>, events: SessionE
     const now = Date.now();
     // Never the session's contents: only what dates it (1.x and 2.0 cookies date it from Data).
     const projection = { SessionID: 1, Created: 1, LastAccessed: 1, Expires: 1, 'Data.cookie.expires': 1, 'Data.cookie._expires': 1 };
-    const docs = await retryTransient(() => ctx.sessions.find(liveOf(ctx, user, now), { projection }).toArray(), deadline);
+    const docs = ctx.settings.adopt
+      ? await adoptedUserSessions(ctx, user, now, projection, deadline)
+      : await retryTransient(() => ctx.sessions.find(liveOf(ctx, user, now), { projection }).toArray(), deadline);
     return docs
       .map((doc) => {
         const end = ctx.expiry.deadline(doc);
         return {
-          id: doc.SessionID,
+          id: typeof doc.SessionID === 'string' ? doc.SessionID : String(doc._id),
           created: dateOrNull(doc.Created),
           lastAccessed: dateOrNull(doc.LastAccessed),
           expires: Number.isFinite(end) ? new Date(end) : null,
@@ -105,10 +108,13 @@ export function userOperations(context: () => Promise<Context>, events: SessionE
     // Ended ones too: a session that ended a moment ago is still there, and a request that
     // read it live would renew its cookie when it saves it. Only a flag keeps it gone.
     const mine = { User: user, ...NOT_FLAGGED } as Filter<SessionDocument>;
-    // By SessionID, which documents of 1.x (ObjectId `_id`) and 2.x both hold.
-    const filter = except === null ? mine : { ...mine, SessionID: { $ne: except } };
+    // By SessionID, which documents of 1.x (ObjectId `_id`) and 2.x both hold, and `_id` (connect-mongo's).
+    const own = except === null ? mine : { ...mine, _id: { $ne: except }, SessionID: { $ne: except } };
+    const filter = ctx.settings.adopt ? await adoptedRevocation(ctx, user, own, deadline) : own;
     // Not fenced (see write-fence): a revocation applies whatever a session's last write stamped.
     const revoke = { $set: { Delete: true as const, Revoked: new Date(now) } };
+    // connect-mongo's processes know no flag: their `expires` ends it for them.
+    if (ctx.settings.adopt) Object.assign(revoke.$set, { expires: new Date(now) });
     const result = await retryTransient(() => ctx.sessions.updateMany(filter, revoke, deadline.writeOptions()), deadline);
     events.emit('revoke', deadline, user, result.matchedCount);
     return result.matchedCount;

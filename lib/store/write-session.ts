@@ -1,6 +1,7 @@
 import type { SessionData } from 'express-session';
 import type { Deadline } from '../calls/deadline';
 import { checkSessionId } from '../calls/session-id';
+import { NO_FIELDS, theirFields } from '../stored/adopted';
 import { explainWriteFailure } from '../stored/bson-limits';
 import type { SessionDocument } from '../stored/document';
 import { went, type Shared } from './session-state';
@@ -26,7 +27,9 @@ export async function set(shared: Shared, sid: unknown, session: unknown, deadli
   const { set: clocks, unset } = ctx.expiry.stamp(input.cookie, now);
   // The user (UserKey) rides in the same write: no round trip of its own.
   const user = userFields(ctx.settings.userKey, input);
-  const fields: Partial<SessionDocument> = { ...data.set, ...clocks, ...user.set, Written: now };
+  // Adopt: connect-mongo's fields beside this store's, while its processes may read them.
+  const theirs = ctx.settings.adopt ? await theirFields(ctx.settings.adopt, input, now) : NO_FIELDS;
+  const fields: Partial<SessionDocument> = { ...data.set, ...clocks, ...user.set, ...theirs.set, Written: now };
   shared.refreshes.cancel(id);
   const known = ctx.known.get(id);
   // Neither read, written nor made here: perhaps a session a 1.x process made since (see layout).
@@ -40,13 +43,14 @@ export async function set(shared: Shared, sid: unknown, session: unknown, deadli
   try {
     await ordered(ctx, id, deadline, async () => {
       if (blind) await ctx.layout.probe(id);
-      const fresh = known || !create ? null : ctx.layout.insert(id, { ...fields, Created: now });
+      const fresh = known || !create ? null : ctx.layout.insert(id, { ...fields, Created: now, ...theirs.created });
       if (fresh && (inserted = await insertNew(ctx, fresh, deadline))) return;
       // Every field a set owns is set or unset, whatever this process last saw: another
       // process may have written it since, and the document must be this write's alone.
-      const update = ctx.layout.write(id, fields, { ...unset, ...data.unset, ...user.unset });
+      const update = ctx.layout.write(id, fields, { ...unset, ...data.unset, ...user.unset, ...theirs.unset });
       // Created: kept from the first write (not sent again where known); older documents get theirs now.
       if (!known?.created) update.$min = { Created: now };
+      if (theirs.created.createdAt) update.$min = { ...update.$min, ...theirs.created };
       written = await upsert(ctx, id, update, deadline, data.sealed, create);
     });
   } catch (err) {

@@ -24,6 +24,16 @@ export interface SessionDocument {
   User?: string | number | ObjectId;
   /** When `FlagUserSessions` revoked it: it leaves once the grace period after this has passed. */
   Revoked?: Date;
+  /** With `Adopt`: the cookie's expiry (or their fallback), connect-mongo's field and TTL index; it replaces `Expires`. */
+  expires?: Date;
+  /** With `Adopt`: connect-mongo's or connect-mongodb-session's session (see adopted). */
+  session?: unknown;
+  /** With `Adopt`: a hash of the `session` this store last wrote (see adopted). */
+  SessionHash?: string;
+  /** With `Adopt` and connect-mongo's touchAfter or timestamps: their stamps, written as they write them. */
+  lastModified?: Date;
+  createdAt?: Date;
+  updatedAt?: Date;
 }
 
 /** A MongoDB server's refusal, as opposed to a network failure. */

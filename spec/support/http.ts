@@ -13,6 +13,35 @@ declare module 'express-session' {
 
 export const COOKIE = 'esm.sid';
 
+/** express-session over `store` as the test apps run it: their secret and cookie name, no resave, 1-hour cookies. */
+export function testSession(store: session.Store, options: Partial<session.SessionOptions> = {}): express.RequestHandler {
+  return session({
+    store,
+    secret: 'test secret',
+    name: COOKIE,
+    resave: false,
+    saveUninitialized: false,
+    cookie: { maxAge: 3_600_000 },
+    ...options,
+  });
+}
+
+/** Serves `app` on a loopback port; `close` drops its open connections. */
+export async function listen(app: express.Express): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 /**
  * An express 5 app with express-session over the store, on a loopback port. Routes:
  * /set?k=v, /get, /regenerate, /destroy, /reload, /save, /slow?ms=&k=v (holds the session
@@ -23,17 +52,7 @@ export async function startApp(
   options: Partial<session.SessionOptions> = {},
 ): Promise<{ url: string; close(): Promise<void> }> {
   const app = express();
-  app.use(
-    session({
-      store,
-      secret: 'test secret',
-      name: COOKIE,
-      resave: false,
-      saveUninitialized: false,
-      cookie: { maxAge: 3_600_000 },
-      ...options,
-    }),
-  );
+  app.use(testSession(store, options));
   const values = (req: express.Request): Record<string, string> => (req.session.values ??= {});
   const report = (req: express.Request, res: express.Response, extra: object = {}): void => {
     res.json({ id: req.sessionID, values: req.session?.values ?? {}, ...extra });
@@ -76,19 +95,7 @@ export async function startApp(
     if (res.headersSent) res.destroy(err);
     else res.status(500).json({ error: err.message });
   });
-
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listen(app);
 }
 
 /** A browser-like client: keeps the session cookie between requests. */

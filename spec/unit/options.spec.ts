@@ -14,6 +14,7 @@ const DEFAULTS: Settings = {
   userKey: null,
   fenceLateWrites: undefined,
   sharedWith1x: true,
+  adopt: null,
 };
 
 describe('options', () => {
@@ -50,6 +51,7 @@ describe('options', () => {
       userKey: null,
       fenceLateWrites: false,
       sharedWith1x: false,
+      adopt: null,
     });
   });
 
@@ -155,5 +157,33 @@ describe('options', () => {
     expect(readOptions({ UserKey: 'passport.constructor' }).userKey!({ passport: {} })).to.equal(undefined);
     const byFunction = readOptions({ UserKey: (session: { who?: string }) => session.who } as never).userKey!;
     expect(byFunction({ who: 'u2' })).to.equal('u2');
+  });
+
+  it("Adopt: a store's name takes its defaults, an object its options, and the collection defaults to theirs", () => {
+    const adopted = (options: object) => {
+      const { adopt, collectionName } = readOptions(options);
+      return { collectionName, ...adopt, codec: typeof adopt?.codec };
+    };
+    const defaults = { fallbackMs: 1_209_600_000, lastModified: false, timestamps: false, writeTheirs: true, codec: 'object' };
+    expect(adopted({ Adopt: 'connect-mongo' })).to.deep.equal({ collectionName: 'sessions', from: 'connect-mongo', ...defaults });
+    expect(adopted({ Adopt: 'connect-mongodb-session', CollectionName: 'web' })).to.deep.equal({
+      collectionName: 'web',
+      from: 'connect-mongodb-session',
+      ...defaults,
+    });
+    expect(adopted({ Adopt: { from: 'connect-mongo', ttl: 3600, touchAfter: 60, timestamps: true, writeTheirs: false } })).to.deep.equal({
+      collectionName: 'sessions',
+      from: 'connect-mongo',
+      fallbackMs: 3_600_000,
+      lastModified: true,
+      timestamps: true,
+      writeTheirs: false,
+      codec: 'object',
+    });
+    expect(adopted({ Adopt: { from: 'connect-mongodb-session', expires: 60_000 } }).fallbackMs).to.equal(60_000);
+    expect(() => readOptions({ Adopt: 'connect-mongo', IndexSessionID: true })).to.throw(TypeError, /have no SessionID/);
+    const key = 'k'.repeat(32);
+    expect(() => readOptions({ Adopt: 'connect-mongo', EncryptionKeys: [key] })).to.throw(TypeError, /writeTheirs: false/);
+    expect(readOptions({ Adopt: { from: 'connect-mongo', writeTheirs: false }, EncryptionKeys: [key] }).adopt?.writeTheirs).to.equal(false);
   });
 });
