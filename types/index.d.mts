@@ -7,3 +7,5 @@ export declare const StoreTimeoutError: createStore.StoreTimeoutErrorConstructor
 export type StoreTimeoutError = createStore.StoreTimeoutError;
 export type AdoptConnectMongo = createStore.AdoptConnectMongo;
 export type AdoptConnectMongodbSession = createStore.AdoptConnectMongodbSession;
+export type AdoptCrypto = createStore.AdoptCrypto;
+export type AdoptCryptoAdapter = createStore.AdoptCryptoAdapter;

@@ -100,6 +100,32 @@ declare namespace createStore {
     autoRemoveInterval?: number;
     /** `false` once no connect-mongo process runs: their fields are no longer written. Default `true`. */
     writeTheirs?: boolean;
+    /**
+     * connect-mongo's `crypto`, the very object it was given: its sealed `session` is opened, and
+     * written sealed. Supported: `algorithm` aes-128/192/256-gcm, `hashing` sha256/384/512,
+     * `encodeas` base64/base64url/hex (`key_size`, `iv_size`, `at_size` are accepted, unread as
+     * in connect-mongo). `secret: false` encrypts nothing. Not with `cryptoAdapter`.
+     */
+    crypto?: AdoptCrypto;
+    /** connect-mongo's `cryptoAdapter`, the very object it was given. Not with `crypto`. */
+    cryptoAdapter?: AdoptCryptoAdapter | null;
+  }
+
+  /** connect-mongo 6's `crypto` option. Strings, so that its own `CryptoOptions` objects fit. */
+  interface AdoptCrypto {
+    secret: string | false;
+    algorithm?: string;
+    hashing?: string;
+    encodeas?: string;
+    key_size?: number;
+    iv_size?: number;
+    at_size?: number;
+  }
+
+  /** connect-mongo 6's `cryptoAdapter`: called as connect-mongo calls it, as methods. */
+  interface AdoptCryptoAdapter {
+    encrypt(plaintext: string): Promise<string>;
+    decrypt(ciphertext: string): Promise<string>;
   }
 
   /** `Adopt` for connect-mongodb-session 5, under its names. */

@@ -137,14 +137,14 @@ function readDeleteFlags(options: Loose): boolean {
   return flag ?? flags ?? false;
 }
 
-/** What Adopt cannot go with: their documents have no SessionID, and their `session` is plaintext. */
+/** What Adopt cannot go with: their documents have no SessionID, and their `session` is plaintext unless connect-mongo sealed it. */
 function checkAdoptWith(adopt: Adopted, indexSessionId: boolean, encryption: Keyring | undefined): void {
   if (indexSessionId) {
     throw new TypeError(
       `Options Adopt and IndexSessionID cannot go together: ${adopt.from}'s documents have no SessionID for a unique index`,
     );
   }
-  if (encryption && adopt.writeTheirs) {
+  if (encryption && adopt.writeTheirs && !adopt.codec.sealed) {
     throw new TypeError(
       `Options Adopt and EncryptionKeys: ${adopt.from}'s session field would be written in plaintext beside the sealed Data; add writeTheirs: false to Adopt once no ${adopt.from} process runs`,
     );

@@ -74,7 +74,7 @@ export async function get(shared: Shared, pending: Refreshes, sid: unknown, dead
   const theirs = ctx.settings.adopt ? await adoptedSession(ctx, doc) : undefined;
   // Taken before opening, which replaces a sealed Data with its plaintext.
   const current = ctx.settings.encryption?.writes(sealedBytes(doc.Data)) ?? true;
-  const readable = theirs ? doc : opened(ctx, id, doc);
+  const readable = theirs ? doc : theirs === null ? null : opened(ctx, id, doc);
   if (readable === null) return shared.events.after('get', deadline, id, went(ctx, id));
   ctx.gone.forget(id);
   ctx.known.add(id, {
@@ -112,7 +112,7 @@ async function allAdopted(ctx: Context, docs: SessionDocument[]): Promise<Listed
     docs.map(async (doc) => {
       const id = listedId(doc);
       const theirs = await adoptedSession(ctx, doc);
-      const readable = theirs ? null : opened(ctx, id, doc);
+      const readable = theirs !== undefined ? null : opened(ctx, id, doc);
       if (theirs) return [{ ...theirs, id }];
       return readable ? [{ ...toSession(ctx, readable), id }] : [];
     }),

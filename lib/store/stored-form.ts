@@ -26,11 +26,15 @@ export function toSession(ctx: Context, doc: SessionDocument): SessionData {
 /**
  * With `Adopt`: the session in connect-mongo's (or connect-mongodb-session's) fields, where
  * theirs is the one to serve: a document they wrote, or wrote again after this store (see
- * adopted). Undefined: the document is this store's to read.
+ * adopted). Undefined: the document is this store's to read. Null: it is theirs alone, sealed
+ * by connect-mongo, and does not open.
  */
-export async function adoptedSession(ctx: Context, doc: SessionDocument): Promise<SessionData | undefined> {
-  const theirs = await theirSession(ctx.settings.adopt!, doc);
+export async function adoptedSession(ctx: Context, doc: SessionDocument): Promise<SessionData | null | undefined> {
+  const adopt = ctx.settings.adopt!;
+  const theirs = await theirSession(adopt, doc);
   if (theirs !== undefined) readCookie(theirs as Record<string, unknown>);
+  // Sealed by connect-mongo and not opened (another secret, altered): missing, as a sealed Data.
+  else if (adopt.codec.sealed && doc.Data === undefined && doc.session != null) return null;
   return theirs as SessionData | undefined;
 }
 

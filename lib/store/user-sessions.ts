@@ -61,6 +61,17 @@ export interface UserOperations {
   flag(userId: unknown, exceptSid: unknown, deadline: Deadline): Promise<number>;
 }
 
+/** What UserSessions lists of a session; connect-mongo's documents have no SessionID, only `_id`. */
+function listedSession(ctx: Context, doc: SessionDocument): UserSession {
+  const end = ctx.expiry.deadline(doc);
+  return {
+    id: typeof doc.SessionID === 'string' ? doc.SessionID : String(doc._id),
+    created: dateOrNull(doc.Created),
+    lastAccessed: dateOrNull(doc.LastAccessed),
+    expires: Number.isFinite(end) ? new Date(end) : null,
+  };
+}
+
 export function userOperations(context: () => Promise<Context>, events: SessionEvents): UserOperations {
   /** The context, once UserKey is known to be set: without it no session names its user. */
   async function usersContext(method: string): Promise<Context> {
@@ -84,17 +95,7 @@ export function userOperations(context: () => Promise<Context>, events: SessionE
     const docs = ctx.settings.adopt
       ? await adoptedUserSessions(ctx, user, now, projection, deadline)
       : await retryTransient(() => ctx.sessions.find(liveOf(ctx, user, now), { projection }).toArray(), deadline);
-    return docs
-      .map((doc) => {
-        const end = ctx.expiry.deadline(doc);
-        return {
-          id: typeof doc.SessionID === 'string' ? doc.SessionID : String(doc._id),
-          created: dateOrNull(doc.Created),
-          lastAccessed: dateOrNull(doc.LastAccessed),
-          expires: Number.isFinite(end) ? new Date(end) : null,
-        };
-      })
-      .sort((a, b) => (a.created?.getTime() ?? 0) - (b.created?.getTime() ?? 0));
+    return docs.map((doc) => listedSession(ctx, doc)).sort((a, b) => (a.created?.getTime() ?? 0) - (b.created?.getTime() ?? 0));
   }
 
   async function flag(userId: unknown, exceptSid: unknown, deadline: Deadline): Promise<number> {

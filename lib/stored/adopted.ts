@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { connectMongoCipher, type SessionFieldCipher } from './connect-mongo-crypto';
 import { cookieExpiry, storedCookie } from './cookie';
 
 /**
@@ -19,6 +20,8 @@ export interface SessionCodec {
   /** Undefined: nothing readable (no `session`, or not in this encoding). */
   decode(stored: unknown): Promise<object | undefined> | object | undefined;
   encode(session: object): Promise<unknown> | unknown;
+  /** Sealed with connect-mongo's `crypto` or `cryptoAdapter`: a value that does not open reads as missing. */
+  readonly sealed: boolean;
 }
 
 export interface Adopted {
@@ -158,14 +161,28 @@ function parsed(text: string): unknown {
 }
 
 /**
- * THE place for their `session` field's encoding. connect-mongo's `crypto` (kruptein) and
- * `cryptoAdapter` plug in here: until they do, they are refused, since their sealed strings
- * would read as no session at all.
+ * Their `session` field sealed with connect-mongo's `crypto` or `cryptoAdapter`: connect-mongo
+ * seals the JSON text of the session in both stringify modes. What does not open (another
+ * secret, altered, not sealed) is undefined: never served.
  */
+function sealedCodec(cipher: SessionFieldCipher): SessionCodec {
+  return {
+    async decode(stored) {
+      if (typeof stored !== 'string') return undefined;
+      const text = await cipher.open(stored);
+      const session = text === undefined ? undefined : parsed(text);
+      return isSession(session) ? session : undefined;
+    },
+    encode: (session) => cipher.seal(JSON.stringify(serialized(session))),
+    sealed: true,
+  };
+}
+
+/** THE place for their `session` field's encoding: a JSON string, an object, or sealed (connect-mongo-crypto). */
 export function sessionCodec(options: Loose): SessionCodec {
-  for (const key of ['crypto', 'cryptoAdapter']) {
-    if (options[key] !== undefined) fail(`${key} is not supported yet: connect-mongo's encrypted sessions cannot be read`);
-  }
+  // Refused before this for connect-mongodb-session, which has no such options (checkKeys).
+  const cipher = connectMongoCipher(options);
+  if (cipher) return sealedCodec(cipher);
   if (options.from === 'connect-mongo' && options.stringify !== false) {
     flag(options, 'stringify', true);
     return {
@@ -175,6 +192,7 @@ export function sessionCodec(options: Loose): SessionCodec {
         return isSession(session) ? session : undefined;
       },
       encode: (session) => JSON.stringify(serialized(session)),
+      sealed: false,
     };
   }
   return {
@@ -184,6 +202,7 @@ export function sessionCodec(options: Loose): SessionCodec {
       return isSession(session) ? session : undefined;
     },
     encode: (session) => serialized(session),
+    sealed: false,
   };
 }
 

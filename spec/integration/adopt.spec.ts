@@ -2,7 +2,16 @@ import { expect } from 'chai';
 import type { Db } from 'mongodb';
 import createStore = require('../../lib');
 import { sessionHash } from '../../lib/stored/adopted';
-import { connectMongo, OLD_KINDS, RoutedBrowser, startSwitchApp, type App, type OldKind, type OldStore } from '../support/adopt';
+import {
+  connectMongo,
+  CRYPTO_SECRET,
+  OLD_KINDS,
+  RoutedBrowser,
+  startSwitchApp,
+  type App,
+  type OldKind,
+  type OldStore,
+} from '../support/adopt';
 import { snippet } from '../support/snippets';
 import { freshDb, isFerretDB, skipBecause } from '../support/server';
 import { openStore, sessionWith, sleep, type Options, type SessionStore } from '../support/store';
@@ -91,15 +100,17 @@ for (const kind of OLD_KINDS) {
         const browser = new RoutedBrowser();
         await browser.get(newApp, '/set?a=1');
         const doc = (await sessions(db).findOne({ _id: browser.sessionId! }))!;
-        const theirs =
-          typeof doc.session === 'string' ? (JSON.parse(doc.session) as Record<string, unknown>) : (doc.session as Record<string, unknown>);
+        // Sealed: nothing of the session shows, and the old fleet's own options open it.
+        if (kind.sealed) expect(doc.session).to.be.a('string').and.not.include('values');
+        const text = kind.sealed ? await kind.sealed.open(doc.session as string) : doc.session;
+        const theirs = typeof text === 'string' ? (JSON.parse(text) as Record<string, unknown>) : (text as Record<string, unknown>);
         expect(theirs.values).to.deep.equal({ a: '1' });
         expect(doc.Data).to.have.nested.property('values.a', '1');
         // The hash of what was written matches what is read back: this store's fields are served.
         expect(doc.SessionHash).to.equal(sessionHash(doc.session));
         expect(doc.expires).to.be.instanceOf(Date);
         expect(doc).not.to.have.property('Expires');
-        expect(typeof doc.session).to.equal(kind.name === 'connect-mongo' ? 'string' : 'object');
+        expect(typeof doc.session).to.equal(kind.name === 'connect-mongo' || kind.sealed ? 'string' : 'object');
         if (kind.name.includes('timestamps')) {
           expect(doc.createdAt).to.be.instanceOf(Date);
           expect(doc.updatedAt).to.be.instanceOf(Date);
@@ -246,14 +257,15 @@ describe('Adopt: their documents as they are', () => {
     await Promise.all([before.close(), store.close()]);
   });
 
-  it('refuses unknown keys and, until supported, crypto and cryptoAdapter, through the createStore callback', async () => {
+  it('refuses unknown keys and crypto options it cannot honour, through the createStore callback', async () => {
     const db = freshDb();
     const failures: Array<[unknown, RegExp]> = [
       [{ from: 'connect-mongo', ttll: 1 }, /unknown key 'ttll' for connect-mongo; it takes from, ttl/],
       [{ from: 'connect-mongo', collectionName: 'x' }, /CollectionName option/],
       [{ from: 'connect-mongodb-session', ttl: 1 }, /unknown key 'ttl' for connect-mongodb-session/],
-      [{ from: 'connect-mongo', crypto: { secret: 's' } }, /crypto is not supported yet/],
-      [{ from: 'connect-mongo', cryptoAdapter: {} }, /cryptoAdapter is not supported yet/],
+      [{ from: 'connect-mongodb-session', crypto: { secret: 's' } }, /unknown key 'crypto' for connect-mongodb-session/],
+      [{ from: 'connect-mongo', crypto: { secret: 's', algorithm: 'aes-256-cbc' } }, /crypto\.algorithm must be one of/],
+      [{ from: 'connect-mongo', cryptoAdapter: {} }, /cryptoAdapter must be the adapter connect-mongo was given/],
       [{ from: 'connect-redis' }, /'from' must be 'connect-mongo' or 'connect-mongodb-session'/],
       ['connect-mongo-x', /'from' must be/],
       [{ from: 'connect-mongo', ttl: -1 }, /ttl must be a number over 0/],
@@ -261,9 +273,10 @@ describe('Adopt: their documents as they are', () => {
     ];
     for (const [Adopt, message] of failures) {
       const err = await new Promise<Error | null>((resolve) => createStore(db, (e) => resolve(e), { Adopt } as Options));
-      expect(err, JSON.stringify(Adopt)).to.be.instanceOf(TypeError);
+      // A RangeError where the value's kind is right but not its value (crypto's algorithm).
+      expect(err?.constructor, JSON.stringify(Adopt)).to.be.oneOf([TypeError, RangeError]);
       expect(err!.message, JSON.stringify(Adopt))
-        .to.match(/^Option Adopt: /)
+        .to.match(/^Option Adopt[:.]/)
         .and.match(message);
     }
   });
@@ -284,8 +297,49 @@ describe('Adopt: their documents as they are', () => {
   });
 });
 
+/** The kinds whose index and user cases run: connect-mongo plain and sealed, and connect-mongodb-session. */
+const ONE_OF_EACH = OLD_KINDS.filter((kind) => ['connect-mongo', 'connect-mongo (crypto)', 'connect-mongodb-session'].includes(kind.name));
+
+describe("Adopt: connect-mongo's encrypted sessions", () => {
+  const crypto = OLD_KINDS.find((kind) => kind.name === 'connect-mongo (crypto)')!;
+
+  it('reads a session sealed with another secret as missing: a new session over HTTP, nothing served', async () => {
+    const db = freshDb();
+    const { old, store } = await startBoth(db, crypto, 'old first', { Adopt: { from: 'connect-mongo', crypto: { secret: 'not it' } } });
+    const [oldApp, newApp] = await Promise.all([startSwitchApp(old), startSwitchApp(store as never)]);
+    try {
+      const browser = new RoutedBrowser();
+      const made = await browser.get(oldApp, '/set?secret=kept');
+      expect(await store.get(made.id)).to.equal(null);
+      const served = await browser.get(newApp, '/get');
+      expect(served.values).to.deep.equal({});
+      expect(served.id).not.to.equal(made.id);
+    } finally {
+      await Promise.all([oldApp.close(), newApp.close()]);
+      await Promise.all([old.close(), store.close()]);
+    }
+  });
+
+  it('goes with EncryptionKeys while their field is written, as it is sealed too: neither field shows the session', async () => {
+    const db = freshDb();
+    const options = { EncryptionKeys: ['a key of this store, 32 characters or more'] } as Options;
+    const { old, store } = await startBoth(db, crypto, 'new first', options);
+    const [oldApp, newApp] = await Promise.all([startSwitchApp(old), startSwitchApp(store as never)]);
+    try {
+      const browser = new RoutedBrowser();
+      await browser.get(newApp, '/set?card=MARKER-4242');
+      const doc = (await sessions(db).findOne({ _id: browser.sessionId! }))!;
+      expect(JSON.stringify(doc)).not.to.include('MARKER');
+      expect((await browser.get(oldApp, '/get')).values).to.deep.equal({ card: 'MARKER-4242' });
+    } finally {
+      await Promise.all([oldApp.close(), newApp.close()]);
+      await Promise.all([old.close(), store.close()]);
+    }
+  });
+});
+
 describe('Adopt with UserKey', () => {
-  for (const kind of [OLD_KINDS[0]!, OLD_KINDS[2]!]) {
+  for (const kind of ONE_OF_EACH) {
     it(`lists and revokes the sessions a ${kind.name} app logged in, before this store ever wrote them`, async () => {
       const db = freshDb();
       const old = await kind.open(db);
@@ -316,7 +370,7 @@ describe('Adopt with UserKey', () => {
 });
 
 describe('Adopt: their TTL index on `expires`', () => {
-  for (const kind of [OLD_KINDS[0]!, OLD_KINDS[2]!]) {
+  for (const kind of ONE_OF_EACH) {
     for (const order of ['old first', 'new first']) {
       it(`is kept as it is, and is the one index on expires (${kind.name}, ${order})`, async function () {
         if (isFerretDB()) skipBecause(this, 'FerretDB v1 keeps no TTL index: their processes run without one there');
@@ -373,6 +427,24 @@ describe("docs/switching-from-connect-mongo.md's snippets, beside connect-mongo 
     } finally {
       await afterApp.close();
       await after.close();
+    }
+  });
+
+  it('adopt-crypto: the sessions connect-mongo sealed with crypto are served, and what this store writes it opens', async () => {
+    const db = freshDb();
+    process.env.SESSION_CRYPTO_SECRET = CRYPTO_SECRET;
+    const old = await connectMongo({ crypto: { secret: CRYPTO_SECRET } })(db);
+    const store = await runSnippet('adopt-crypto', db).finally(() => delete process.env.SESSION_CRYPTO_SECRET);
+    const [oldApp, newApp] = await Promise.all([startSwitchApp(old), startSwitchApp(store as never)]);
+    const browser = new RoutedBrowser();
+    try {
+      await browser.get(oldApp, '/set?a=MARKER-1');
+      expect((await browser.get(newApp, '/set?b=2')).values).to.deep.equal({ a: 'MARKER-1', b: '2' });
+      expect(JSON.stringify((await sessions(db).findOne({ _id: browser.sessionId! }))!.session)).not.to.include('MARKER');
+      expect((await browser.get(oldApp, '/get')).values).to.deep.equal({ a: 'MARKER-1', b: '2' });
+    } finally {
+      await Promise.all([oldApp.close(), newApp.close()]);
+      await store.close();
     }
   });
 });

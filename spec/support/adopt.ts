@@ -3,7 +3,8 @@ import session from 'express-session';
 import type { Db } from 'mongodb';
 import { Passport } from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
-import MongoStore from 'connect-mongo';
+import MongoStore, { createWebCryptoAdapter } from 'connect-mongo';
+import { connectMongoCipher, type SessionFieldCipher } from '../../lib/stored/connect-mongo-crypto';
 import { Browser, listen, testSession } from './http';
 import { isFerretDB, serverUri, testClient } from './server';
 
@@ -22,6 +23,8 @@ export interface OldKind {
   open(db: Db): Promise<OldStore>;
   /** connect-mongodb-session has no touch. */
   touches: boolean;
+  /** Where connect-mongo seals its `session` field: the cipher of the same options, to look inside. */
+  sealed?: SessionFieldCipher;
 }
 
 export function connectMongo(options: Record<string, unknown>): (db: Db) => Promise<OldStore> {
@@ -53,6 +56,10 @@ async function connectMongodbSession(db: Db): Promise<OldStore> {
   return Object.assign(store!, { close: () => store!.client.close() });
 }
 
+/** The old fleet's secret, and the very adapter object it was given: Adopt takes the same. */
+export const CRYPTO_SECRET = 'the secret the old fleet runs with';
+const WEB_CRYPTO = createWebCryptoAdapter({ secret: CRYPTO_SECRET });
+
 export const OLD_KINDS: OldKind[] = [
   { name: 'connect-mongo', adopt: 'connect-mongo', open: connectMongo({}), touches: true },
   {
@@ -60,6 +67,20 @@ export const OLD_KINDS: OldKind[] = [
     adopt: { from: 'connect-mongo', stringify: false, timestamps: true, touchAfter: 1 },
     open: connectMongo({ stringify: false, timestamps: true, touchAfter: 1 }),
     touches: true,
+  },
+  {
+    name: 'connect-mongo (crypto)',
+    adopt: { from: 'connect-mongo', crypto: { secret: CRYPTO_SECRET } },
+    open: connectMongo({ crypto: { secret: CRYPTO_SECRET } }),
+    touches: true,
+    sealed: connectMongoCipher({ crypto: { secret: CRYPTO_SECRET } }),
+  },
+  {
+    name: 'connect-mongo (its web crypto adapter, stringify false)',
+    adopt: { from: 'connect-mongo', stringify: false, cryptoAdapter: WEB_CRYPTO },
+    open: connectMongo({ stringify: false, cryptoAdapter: WEB_CRYPTO }),
+    touches: true,
+    sealed: connectMongoCipher({ cryptoAdapter: WEB_CRYPTO }),
   },
   { name: 'connect-mongodb-session', adopt: 'connect-mongodb-session', open: connectMongodbSession, touches: false },
 ];
