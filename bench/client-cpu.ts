@@ -1,6 +1,7 @@
 import type { SessionData } from 'express-session';
 import { BSON, type Collection, type Db, type Document, type MongoClient } from 'mongodb';
 import { MongoStore } from 'connect-mongo';
+import path from 'node:path';
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto';
 import type Types from '../types';
 import { CONNECT_MONGO, FLOOR, OURS, OURS_ENCRYPTED, OURS_FILTER } from './contenders';
@@ -31,7 +32,7 @@ function idOf(filter: Filter): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
-class StubCollection {
+export class StubCollection {
   private readonly docs = new Map<string, Document>();
   /** Reply bytes, made by seal() outside timing: a server's work, not the client's. */
   private readonly replies = new Map<string, Uint8Array>();
@@ -102,8 +103,19 @@ function stubDb(collection: StubCollection): Db {
   return db as unknown as Db;
 }
 
-async function openStub(label: string, collection: StubCollection): Promise<SessionOps> {
+/** What `BENCH_BASELINE` (another build's folder) adds: the same store, measured in the same rounds. */
+export const BASELINE_SUFFIX = ', baseline build';
+
+/**
+ * A contender over `collection`: the floor, connect-mongo, or this store (`label` one of the
+ * contenders' names, with BASELINE_SUFFIX for the build in `BENCH_BASELINE`).
+ */
+export async function openStub(label: string, collection: StubCollection): Promise<SessionOps> {
   const db = stubDb(collection);
+  const baseline = label.endsWith(BASELINE_SUFFIX);
+  const kind = baseline ? label.slice(0, -BASELINE_SUFFIX.length) : label;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const create = baseline ? (require(path.resolve(process.env.BENCH_BASELINE!)) as Types.CreateStore) : createStore;
   if (label === FLOOR) return floorOps(collection as unknown as Collection<FloorDocument>, false);
   if (label === CONNECT_MONGO) {
     const client = { db: () => db } as unknown as MongoClient;
@@ -117,10 +129,10 @@ async function openStub(label: string, collection: StubCollection): Promise<Sess
       touch: async (sid, session) => void (await call((cb) => store.touch(sid, session, cb))),
     };
   }
-  const store = createStore(db, null, {
+  const store = create(db, null, {
     CollectionName: 'stub',
-    Filter: label === OURS_FILTER,
-    ...(label === OURS_ENCRYPTED ? { EncryptionKeys: [BENCH_KEY] } : {}),
+    Filter: kind === OURS_FILTER,
+    ...(kind === OURS_ENCRYPTED ? { EncryptionKeys: [BENCH_KEY] } : {}),
   });
   await store.ready();
   return {
@@ -145,6 +157,7 @@ export interface CpuCost {
  */
 export async function measureClientCpu(opsPerRound: number, rounds: number): Promise<CpuCost[]> {
   const labels = [FLOOR, OURS, OURS_FILTER, OURS_ENCRYPTED, CONNECT_MONGO];
+  if (process.env.BENCH_BASELINE) labels.push(...[OURS, OURS_FILTER, OURS_ENCRYPTED].map((label) => label + BASELINE_SUFFIX));
   const sids = Array.from({ length: 32 }, (_, i) => `cpu-${i}`);
   const session = typicalSession() as unknown as SessionData;
   const contenders = [];
