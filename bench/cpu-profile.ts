@@ -19,6 +19,7 @@ import { msSince, now, percentile } from './stats';
  *   npm run build && node -r ts-node/register/transpile-only bench/cpu-profile.ts [contender] [ops] [rounds]
  *   BENCH_BASELINE=/tmp/base/dist ... bench/cpu-profile.ts 'this store, baseline build'
  *   node -r ts-node/register/transpile-only bench/cpu-profile.ts some.cpuprofile   (a `node --cpu-prof` file)
+ *   PROFILE_FUNCTIONS=1 ...: per lib/ function instead of per step
  */
 
 interface ProfileNode {
@@ -36,6 +37,7 @@ interface Profile {
 const STEPS: Record<string, string> = {
   'calls/session-id': 'session ID check',
   'stored/key-filter': 'key filter / value walk',
+  'stored/quick-walk': 'key filter / value walk',
   'stored/bson-limits': 'BSON limits check',
   'stored/cookie': 'cookie',
   'store/stored-form': 'document build',
@@ -78,8 +80,11 @@ function stepOf(url: string, functionName: string): string | null {
   return null;
 }
 
-/** Sample time (µs) per step: each sample charged to the first frame up its stack that has one. */
-export function attribute(profile: Profile): Map<string, number> {
+/**
+ * Sample time (µs) per step: each sample charged to the first frame up its stack that has one.
+ * `byFunction`: per lib/ function instead (`file:function`), for a closer look.
+ */
+export function attribute(profile: Profile, byFunction = false): Map<string, number> {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -89,7 +94,11 @@ export function attribute(profile: Profile): Map<string, number> {
     if (cached !== undefined) return cached;
     const node = byId.get(id)!;
     const up = parent.get(id);
-    const step = stepOf(node.callFrame.url, node.callFrame.functionName) ?? (up === undefined ? 'other' : resolve(up));
+    const { url, functionName } = node.callFrame;
+    let step = stepOf(url, functionName);
+    const dist = /\/dist\/(.+)\.js$/.exec(url);
+    if (byFunction && dist && step !== null) step = `lib/${dist[1]}:${functionName || '(anonymous)'}`;
+    step ??= up === undefined ? 'other' : resolve(up);
     stepOfNode.set(id, step);
     return step;
   };
@@ -103,9 +112,7 @@ export function attribute(profile: Profile): Map<string, number> {
 }
 
 function post<T>(session: Session, method: string, params?: object): Promise<T> {
-  return new Promise((resolve, reject) =>
-    session.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result as T))),
-  );
+  return new Promise((resolve, reject) => session.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result as T))));
 }
 
 type Loop = () => Promise<void>;
@@ -125,7 +132,7 @@ async function profiled(session: Session, loop: Loop, rounds: number): Promise<M
   await post(session, 'Profiler.start');
   for (let round = 0; round < rounds; round++) await loop();
   const { profile } = await post<{ profile: Profile }>(session, 'Profiler.stop');
-  return attribute(profile);
+  return attribute(profile, process.env.PROFILE_FUNCTIONS === '1');
 }
 
 function printSteps(title: string, totals: Map<string, number>, micros: number): void {

@@ -45,7 +45,7 @@ export function createStore(
   const { bounded, method } = publicMethods(settings?.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS, client);
   const unwatch = client ? watchConnection(client, store) : () => {};
   const life = lifecycle(resolved, settings, invalid);
-  const ops = sessionOperations(life.context, watchMadeSessions(store));
+  const ops = sessionOperations(life.context, watchMadeSessions(store), life.current);
   const users = userOperations(life.context);
 
   async function close(): Promise<void> {

@@ -36,7 +36,9 @@ export function settle<T>(promise: Promise<T>, callback: Callback<T> | undefined
 
 /** `destroy(cb)`, `set(sid, cb)`: the position of a callback given where data belongs, or -1. */
 function misplacedCallback(args: unknown[], arity: number): number {
-  return args.slice(0, arity).findIndex((arg) => typeof arg === 'function');
+  // A loop, not slice and findIndex: every promise-style call asks.
+  for (let i = 0; i < arity && i < args.length; i++) if (typeof args[i] === 'function') return i;
+  return -1;
 }
 
 /**
@@ -56,6 +58,7 @@ export function callbackOrPromise<A extends unknown[], T>(name: string, run: (..
       );
       return settle(Promise.reject(missing), callback as Callback<T>, name);
     }
-    return settle(run(...(args.slice(0, arity) as A)), callback as Callback<T> | undefined, name);
+    if (args.length > arity) args.length = arity;
+    return settle(run(...(args as A)), callback as Callback<T> | undefined, name);
   };
 }

@@ -33,9 +33,13 @@ export interface Operations {
   stop(): void;
 }
 
-export function sessionOperations(context: () => Promise<Context>, made: MadeSessions): Operations {
+export function sessionOperations(
+  context: () => Promise<Context>,
+  made: MadeSessions,
+  current: () => Context | undefined = () => undefined,
+): Operations {
   const pending = refreshes();
-  const shared = { context, made, refreshes: pending };
+  const shared = { context, current, made, refreshes: pending };
   return {
     get: (sid) => get(shared, pending, sid),
     set: (sid, session, deadline) => set(shared, sid, session, deadline),

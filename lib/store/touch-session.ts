@@ -40,7 +40,7 @@ function renew(
  */
 export async function touch(shared: Shared, sid: unknown, session: unknown, deadline: Deadline): Promise<void> {
   const id = checkSessionId(sid);
-  const ctx = await shared.context();
+  const ctx = shared.current() ?? (await shared.context());
   // Seen gone, as a missing session is left alone: no round trip. express-session touches
   // only what its get found, which forgets it here.
   if (ctx.gone.has(id)) return;

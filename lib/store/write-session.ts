@@ -20,7 +20,7 @@ function checkSession(session: unknown): SessionData {
 export async function set(shared: Shared, sid: unknown, session: unknown, deadline: Deadline): Promise<SessionData> {
   const id = checkSessionId(sid);
   const input = checkSession(session);
-  const ctx = await shared.context();
+  const ctx = shared.current() ?? (await shared.context());
   const data = stored(ctx, id, input);
   const now = new Date();
   const { set: clocks, unset } = ctx.expiry.stamp(input.cookie, now);

@@ -56,7 +56,8 @@ export interface Layout {
 
 /** Only 1.x documents (ObjectId `_id`): MongoDB reads them from the `_id` index's ObjectId range. */
 const ANY_1X: Filter<SessionDocument> = { _id: { $type: 'objectId' } };
-const among1x = (sid: string): Filter<SessionDocument> => ({ ...ANY_1X, SessionID: sid });
+// A literal, not a spread of ANY_1X: built for every lookup and write on MongoDB.
+const among1x = (sid: string): Filter<SessionDocument> => ({ _id: ANY_1X._id, SessionID: sid });
 const byId = (sid: string): Filter<SessionDocument> => ({ _id: sid });
 const bySessionId = (sid: string): Filter<SessionDocument> => ({ SessionID: sid });
 const either = (sid: string): Filter<SessionDocument> => ({ $or: [byId(sid), among1x(sid)] });

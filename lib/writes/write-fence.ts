@@ -40,7 +40,10 @@ function guarded(key: Filter<SessionDocument>, stamp: Date): Filter<SessionDocum
   const own = ownKey(key);
   if (own === null) return key;
   const fenced = { ...own, Written: { $not: { $gt: stamp } } };
-  return key.$or ? { ...key, $or: [fenced, ...key.$or.slice(1)] } : fenced;
+  if (!key.$or) return fenced;
+  const branches = key.$or.slice();
+  branches[0] = fenced;
+  return { ...key, $or: branches };
 }
 
 /** The stamp a second try writes: just past the one it found, and not before its own. */
