@@ -4,7 +4,7 @@ import { MongoStore } from 'connect-mongo';
 import path from 'node:path';
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto';
 import type Types from '../types';
-import { CONNECT_MONGO, FLOOR, OURS, OURS_ENCRYPTED, OURS_FILTER } from './contenders';
+import { BASELINE_SUFFIX, CIPHER, CONNECT_MONGO, FLOOR, OURS, OURS_ENCRYPTED, OURS_FILTER } from './contenders';
 import { floorOps, type FloorDocument, type SessionOps } from './floor';
 import { typicalSession } from './payload';
 import { printClientCpu } from './report';
@@ -103,9 +103,6 @@ function stubDb(collection: StubCollection): Db {
   return db as unknown as Db;
 }
 
-/** What `BENCH_BASELINE` (another build's folder) adds: the same store, measured in the same rounds. */
-export const BASELINE_SUFFIX = ', baseline build';
-
 /**
  * A contender over `collection`: the floor, connect-mongo, or this store (`label` one of the
  * contenders' names, with BASELINE_SUFFIX for the build in `BENCH_BASELINE`).
@@ -151,38 +148,77 @@ export interface CpuCost {
   setRounds: number[];
 }
 
+/** A contender as timed: `ops` gets, then `ops` sets. */
+interface Timed {
+  label: string;
+  gets(ops: number): Promise<void> | void;
+  sets(ops: number): Promise<void> | void;
+  /** After the sets: the next round's gets read what they wrote, as a server would answer them. */
+  written(): void;
+  get: number[];
+  set: number[];
+}
+
 /**
- * Microseconds per get and per set of a ~1 KB session, TimeToLive off, rounds interleaved;
- * the median round, so that a garbage collection landing in one round does not decide.
+ * What a run of `ops` operations cost, in microseconds per operation: the process's CPU time
+ * (user and system, every thread: garbage collection included), which other processes on a
+ * shared machine do not inflate as they do wall time. `BENCH_WALL=1`: wall time, as before issue 21.
+ */
+async function cost(ops: number, run: () => Promise<void> | void): Promise<number> {
+  if (process.env.BENCH_WALL === '1') {
+    const t0 = now();
+    await run();
+    return (msSince(t0) * 1000) / ops;
+  }
+  const before = process.cpuUsage();
+  await run();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / ops;
+}
+
+async function storeContender(label: string, sids: string[], session: SessionData): Promise<Timed> {
+  const collection = new StubCollection('stub');
+  const ops = await openStub(label, collection);
+  for (const sid of sids) await ops.set(sid, session);
+  collection.seal();
+  return {
+    label,
+    async gets(n) {
+      for (let i = 0; i < n; i++) await ops.get(sids[i % sids.length]!);
+    },
+    async sets(n) {
+      for (let i = 0; i < n; i++) await ops.set(sids[i % sids.length]!, session);
+    },
+    written: () => collection.seal(),
+    get: [],
+    set: [],
+  };
+}
+
+/**
+ * Microseconds per get and per set of a ~1 KB session, TimeToLive off, rounds interleaved
+ * (node:crypto alone among them, so that what a store adds to the cipher is paired within a
+ * round too); the median round, so that a garbage collection landing in one round does not decide.
  */
 export async function measureClientCpu(opsPerRound: number, rounds: number): Promise<CpuCost[]> {
   const labels = [FLOOR, OURS, OURS_FILTER, OURS_ENCRYPTED, CONNECT_MONGO];
   if (process.env.BENCH_BASELINE) labels.push(...[OURS, OURS_FILTER, OURS_ENCRYPTED].map((label) => label + BASELINE_SUFFIX));
   const sids = Array.from({ length: 32 }, (_, i) => `cpu-${i}`);
   const session = typicalSession() as unknown as SessionData;
-  const contenders = [];
-  for (const label of labels) {
-    const collection = new StubCollection('stub');
-    const ops = await openStub(label, collection);
-    for (const sid of sids) await ops.set(sid, session);
-    collection.seal();
-    contenders.push({ label, ops, collection, get: [] as number[], set: [] as number[] });
-  }
+  const contenders: Timed[] = [];
+  for (const label of labels) contenders.push(await storeContender(label, sids, session));
+  const cipher = cipherLoops();
+  contenders.push({ label: CIPHER, gets: cipher.open, sets: cipher.seal, written: () => {}, get: [], set: [] });
   for (let round = -1; round < rounds; round++) {
     const shift = (round + 1) % contenders.length;
     for (const c of [...contenders.slice(shift), ...contenders.slice(0, shift)]) {
-      let t0 = now();
-      for (let i = 0; i < opsPerRound; i++) await c.ops.get(sids[i % sids.length]!);
-      const getMs = msSince(t0);
-      t0 = now();
-      for (let i = 0; i < opsPerRound; i++) await c.ops.set(sids[i % sids.length]!, session);
-      const setMs = msSince(t0);
-      // The next round's gets read what these sets wrote, as a server would answer them.
-      c.collection.seal();
+      const get = await cost(opsPerRound, () => c.gets(opsPerRound));
+      const set = await cost(opsPerRound, () => c.sets(opsPerRound));
+      c.written();
       // Round -1 warms up the JIT and is not counted.
       if (round >= 0) {
-        c.get.push((getMs * 1000) / opsPerRound);
-        c.set.push((setMs * 1000) / opsPerRound);
+        c.get.push(get);
+        c.set.push(set);
       }
     }
   }
@@ -200,7 +236,7 @@ export async function measureClientCpu(opsPerRound: number, rounds: number): Pro
  * the store seals it): a cipher made, 40 bytes of authenticated data, the body, the tag; the
  * same to open. No store, no BSON: the least any store sealing each write with it can add.
  */
-export function measureCipherFloor(opsPerRound: number, rounds: number): { sealMicros: number; openMicros: number } {
+export function cipherLoops(): { seal(ops: number): void; open(ops: number): void } {
   const session = typicalSession() as unknown as Document;
   const plain = BSON.serialize({ Data: session, FilterVersion: 0 });
   const key = createSecretKey(randomBytes(32));
@@ -222,21 +258,14 @@ export function measureCipherFloor(opsPerRound: number, rounds: number): { sealM
     decipher.final();
     return out;
   };
-  const sealRounds: number[] = [];
-  const openRounds: number[] = [];
-  for (let round = -1; round < rounds; round++) {
-    let t0 = now();
-    for (let i = 0; i < opsPerRound; i++) seal();
-    const sealMs = msSince(t0);
-    t0 = now();
-    for (let i = 0; i < opsPerRound; i++) open();
-    const openMs = msSince(t0);
-    if (round >= 0) {
-      sealRounds.push((sealMs * 1000) / opsPerRound);
-      openRounds.push((openMs * 1000) / opsPerRound);
-    }
-  }
-  return { sealMicros: percentile(sealRounds, 50), openMicros: percentile(openRounds, 50) };
+  return {
+    seal(ops) {
+      for (let i = 0; i < ops; i++) seal();
+    },
+    open(ops) {
+      for (let i = 0; i < ops; i++) open();
+    },
+  };
 }
 
 // On its own: `npm run build && node -r ts-node/register/transpile-only bench/client-cpu.ts [opsPerRound] [rounds]`.
@@ -244,14 +273,7 @@ if (require.main === module) {
   const opsPerRound = Number(process.argv[2] ?? 4000);
   const rounds = Number(process.argv[3] ?? 9);
   measureClientCpu(opsPerRound, rounds).then(
-    (costs) => {
-      printClientCpu(costs, opsPerRound, rounds);
-      const floor = measureCipherFloor(opsPerRound, rounds);
-      console.log(
-        `  node:crypto AES-256-GCM alone over the session's ${BSON.calculateObjectSize({ Data: typicalSession(), FilterVersion: 0 })} bytes of BSON: ` +
-          `seal ${floor.sealMicros.toFixed(1)} us, open ${floor.openMicros.toFixed(1)} us (median of ${rounds} rounds)`,
-      );
-    },
+    (costs) => printClientCpu(costs, opsPerRound, rounds),
     (err: unknown) => {
       console.error(err);
       process.exitCode = 1;

@@ -68,7 +68,7 @@ export async function insertNew(ctx: Context, doc: SessionDocument, deadline: De
  * changes every sealed `Data`, which it then never skips). With `create` false, updates only,
  * and resolves false when there is no document to write.
  */
-export async function upsert(
+export function upsert(
   ctx: Context,
   id: string,
   update: UpdateFilter<SessionDocument>,
@@ -77,20 +77,33 @@ export async function upsert(
   create: boolean,
 ): Promise<boolean> {
   const fields = update.$set as Partial<SessionDocument>;
-  const stamp = fields.Written!;
   if (ctx.limits.skipsRenames && !sealed) unskippable(update);
   const send = (filter: Filter<SessionDocument>): Promise<boolean> =>
     ctx.sessions
       .updateOne(filter, update, { upsert: create, ...deadline.writeOptions() })
       .then((result) => result.matchedCount + result.upsertedCount > 0);
   const key = ctx.layout.key(id);
-  let duplicate: unknown;
-  try {
-    if (await send(ctx.fence.guard(key, stamp))) return true;
-  } catch (err) {
-    if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
-    duplicate = err;
-  }
+  // Not async: the write that lands at once, nearly every one, pays no promise of its own.
+  return send(ctx.fence.guard(key, fields.Written!)).then(
+    (matched) => matched || afterMiss(ctx, id, key, fields, deadline, send, undefined),
+    (err: unknown) => {
+      if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
+      return afterMiss(ctx, id, key, fields, deadline, send, err);
+    },
+  );
+}
+
+/** A fenced upsert that matched nothing, or (`duplicate`) failed with a duplicate key. */
+async function afterMiss(
+  ctx: Context,
+  id: string,
+  key: Filter<SessionDocument>,
+  fields: Partial<SessionDocument>,
+  deadline: Deadline,
+  send: (filter: Filter<SessionDocument>) => Promise<boolean>,
+  duplicate: unknown,
+): Promise<boolean> {
+  const stamp = fields.Written!;
   // Refused by a later stamp (an upsert then tried to insert): once more against that document.
   const found = await ctx.fence.refusal(key, stamp, deadline);
   if (found) return overtake(key, found, fields, send);
