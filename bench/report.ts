@@ -243,20 +243,19 @@ export function printCommandMix(groups: Group[], contendersOf: (g: Group) => str
 }
 
 export function printClientCpu(costs: CpuCost[], opsPerRound: number, rounds: number): void {
-  const clock = process.env.BENCH_WALL === '1' ? 'wall time' : 'process CPU time';
   console.log(
-    `\nClient-side CPU per operation, no server (stub collection doing the driver's BSON work; ${clock}, median of ${rounds} rounds x ${opsPerRound} gets and sets each)`,
+    `\nClient-side CPU per operation, no server (stub collection doing the driver's BSON work; process CPU time, wall time in brackets; median of ${rounds} rounds x ${opsPerRound} gets and sets each)`,
   );
   const floor = costs.find((c) => c.label === FLOOR)!;
   console.log(
-    `  ${'contender'.padEnd(44)} ${'get us'.padStart(8)} ${'set us'.padStart(8)} ${'get - floor'.padStart(12)} ${'set - floor'.padStart(12)}`,
+    `  ${'contender'.padEnd(44)} ${'get us'.padStart(8)} ${'(wall)'.padStart(7)} ${'set us'.padStart(8)} ${'(wall)'.padStart(7)} ${'get - floor'.padStart(12)} ${'set - floor'.padStart(12)}`,
   );
   for (const c of costs) {
     // node:crypto alone is no store: its get opens, its set seals.
     const minus =
       c.label === CIPHER ? ['(open)', '(seal)'] : [fixed(c.getMicros - floor.getMicros, 1), fixed(c.setMicros - floor.setMicros, 1)];
     console.log(
-      `  ${c.label.padEnd(44)} ${fixed(c.getMicros, 1).padStart(8)} ${fixed(c.setMicros, 1).padStart(8)} ${minus[0]!.padStart(12)} ${minus[1]!.padStart(12)}`,
+      `  ${c.label.padEnd(44)} ${fixed(c.getMicros, 1).padStart(8)} ${`(${fixed(c.wall?.getMicros ?? NaN, 1)})`.padStart(7)} ${fixed(c.setMicros, 1).padStart(8)} ${`(${fixed(c.wall?.setMicros ?? NaN, 1)})`.padStart(7)} ${minus[0]!.padStart(12)} ${minus[1]!.padStart(12)}`,
     );
   }
   const plain = costs.find((c) => c.label === OURS)!;
@@ -271,7 +270,12 @@ export function printClientCpu(costs: CpuCost[], opsPerRound: number, rounds: nu
     const now = costs.find((c) => c.label === base.label.slice(0, -BASELINE_SUFFIX.length));
     if (now) printPairedRatios(now.label, now, base, 'its baseline build');
   }
-  printClientCpuTargets(costs);
+  printClientCpuTargets(costs, 'process CPU time');
+  if (costs.every((c) => c.wall))
+    printClientCpuTargets(
+      costs.map((c) => c.wall!),
+      'wall time',
+    );
 }
 
 type Pick = (c: CpuCost, round: number) => number;
@@ -282,11 +286,11 @@ const setOf: Pick = (c, i) => c.setRounds[i]!;
  * Issue 21's targets, each both ways: from the medians over rounds, and as the median of the
  * value paired within each round (the contenders of a round ran seconds apart at most).
  */
-function printClientCpuTargets(costs: CpuCost[]): void {
+function printClientCpuTargets(costs: CpuCost[], clock: string): void {
   const find = (label: string): CpuCost | undefined => costs.find((c) => c.label === label);
   const [floor, plain, filter, encrypted, cipher] = [FLOOR, OURS, OURS_FILTER, OURS_ENCRYPTED, CIPHER].map(find);
   if (!floor || !plain) return;
-  console.log('\nTargets, client-side CPU');
+  console.log(`\nTargets, client-side CPU (${clock})`);
   const rounds = plain.getRounds.map((_, i) => i);
   const check = (title: string, value: (i: number | null) => number, ok: (v: number) => boolean, show: (v: number) => string): void => {
     const medians = value(null);

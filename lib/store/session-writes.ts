@@ -1,4 +1,4 @@
-import type { Filter, UpdateFilter } from 'mongodb';
+import type { Filter, UpdateFilter, UpdateResult } from 'mongodb';
 import type { Deadline } from '../calls/deadline';
 import { serverErrorCode, type SessionDocument } from '../stored/document';
 import { unskippable } from '../writes/renamed-set';
@@ -13,6 +13,9 @@ import { after } from '../writes/write-fence';
  */
 
 const DUPLICATE_KEY = 11000;
+
+/** Whether an upsert found its document or made one. */
+const landed = (result: UpdateResult): boolean => result.matchedCount + result.upsertedCount > 0;
 
 /**
  * An ordered write of one session, retried over passing refusals; dropped, not sent, when its
@@ -78,14 +81,13 @@ export function upsert(
 ): Promise<boolean> {
   const fields = update.$set as Partial<SessionDocument>;
   if (ctx.limits.skipsRenames && !sealed) unskippable(update);
-  const send = (filter: Filter<SessionDocument>): Promise<boolean> =>
-    ctx.sessions
-      .updateOne(filter, update, { upsert: create, ...deadline.writeOptions() })
-      .then((result) => result.matchedCount + result.upsertedCount > 0);
+  const sendRaw = (filter: Filter<SessionDocument>) =>
+    ctx.sessions.updateOne(filter, update, { upsert: create, ...deadline.writeOptions() });
+  const send = (filter: Filter<SessionDocument>): Promise<boolean> => sendRaw(filter).then(landed);
   const key = ctx.layout.key(id);
-  // Not async: the write that lands at once, nearly every one, pays no promise of its own.
-  return send(ctx.fence.guard(key, fields.Written!)).then(
-    (matched) => matched || afterMiss(ctx, id, key, fields, deadline, send, undefined),
+  // Not async, and one `then`: the write that lands at once, nearly every one, pays no promise more.
+  return sendRaw(ctx.fence.guard(key, fields.Written!)).then(
+    (result) => landed(result) || afterMiss(ctx, id, key, fields, deadline, send, undefined),
     (err: unknown) => {
       if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
       return afterMiss(ctx, id, key, fields, deadline, send, err);

@@ -3,6 +3,8 @@ import type { Deadline } from '../calls/deadline';
 import { checkSessionId } from '../calls/session-id';
 import { explainWriteFailure } from '../stored/bson-limits';
 import type { SessionDocument } from '../stored/document';
+import type { Context } from './context';
+import type { Known } from './known-sessions';
 import { went, type Shared } from './session-state';
 import { insertNew, ordered, upsert } from './session-writes';
 import { stored } from './stored-form';
@@ -15,6 +17,41 @@ function checkSession(session: unknown): SessionData {
     throw new TypeError(`Session must be an object, got ${session === null ? 'null' : Array.isArray(session) ? 'array' : typeof session}`);
   }
   return session as SessionData;
+}
+
+interface Write {
+  fields: Partial<SessionDocument>;
+  unset: Partial<Record<keyof SessionDocument, ''>>;
+  sealed: boolean;
+  known: Known | undefined;
+  blind: boolean;
+  create: boolean;
+  /** Set by `send`: the session was new, and inserted. */
+  inserted: boolean;
+}
+
+/**
+ * A set's write, after the writes of its session before it: an insert where new (then
+ * `write.inserted` is set), else an upsert. False when the session was gone.
+ */
+function send(ctx: Context, id: string, deadline: Deadline, write: Write): Promise<boolean> {
+  const { fields, known, create } = write;
+  // Every field a set owns is set or unset, whatever this process last saw: another
+  // process may have written it since, and the document must be this write's alone.
+  const update = (): Promise<boolean> => {
+    const change = ctx.layout.write(id, fields, write.unset);
+    // Created: kept from the first write (not sent again where known); older documents get theirs now.
+    if (!known?.created) change.$min = { Created: fields.Written };
+    return upsert(ctx, id, change, deadline, write.sealed, create);
+  };
+  // A session this process knows: straight to the update, no async step of its own.
+  if (known) return ordered(ctx, id, deadline, update);
+  return ordered(ctx, id, deadline, async () => {
+    if (write.blind) await ctx.layout.probe(id);
+    const fresh = create ? ctx.layout.insert(id, { ...fields, Created: fields.Written }) : null;
+    if (fresh && (write.inserted = await insertNew(ctx, fresh, deadline))) return true;
+    return update();
+  });
 }
 
 export async function set(shared: Shared, sid: unknown, session: unknown, deadline: Deadline): Promise<SessionData> {
@@ -35,20 +72,11 @@ export async function set(shared: Shared, sid: unknown, session: unknown, deadli
   // still is: one revoked and removed (or expired, or destroyed) while a request held it
   // stays gone. An ID express-session just made is new, whatever happened to it before.
   const create = !(ctx.settings.userKey && (known || (blind && ctx.gone.has(id))));
-  let written = true;
-  let inserted = false;
+  const unsets = { ...unset, ...data.unset, ...user.unset };
+  const write: Write = { fields, unset: unsets, sealed: data.sealed, known, blind, create, inserted: false };
+  let written: boolean;
   try {
-    await ordered(ctx, id, deadline, async () => {
-      if (blind) await ctx.layout.probe(id);
-      const fresh = known || !create ? null : ctx.layout.insert(id, { ...fields, Created: now });
-      if (fresh && (inserted = await insertNew(ctx, fresh, deadline))) return;
-      // Every field a set owns is set or unset, whatever this process last saw: another
-      // process may have written it since, and the document must be this write's alone.
-      const update = ctx.layout.write(id, fields, { ...unset, ...data.unset, ...user.unset });
-      // Created: kept from the first write (not sent again where known); older documents get theirs now.
-      if (!known?.created) update.$min = { Created: now };
-      written = await upsert(ctx, id, update, deadline, data.sealed, create);
-    });
+    written = await send(ctx, id, deadline, write);
   } catch (err) {
     throw explainWriteFailure(err, data.plain);
   }
@@ -57,7 +85,7 @@ export async function set(shared: Shared, sid: unknown, session: unknown, deadli
     return input;
   }
   ctx.gone.forget(id);
-  const absolute = inserted ? ctx.expiry.absolute({ Created: now }) : (known?.absolute ?? NaN);
+  const absolute = write.inserted ? ctx.expiry.absolute({ Created: now }) : (known?.absolute ?? NaN);
   ctx.known.add(id, {
     deadline: ctx.expiry.deadlineAfter(fields, absolute),
     absolute,
