@@ -37,12 +37,21 @@ export class StubCollection {
   /** Reply bytes, made by seal() outside timing: a server's work, not the client's. */
   private readonly replies = new Map<string, Uint8Array>();
 
-  constructor(readonly collectionName: string) {}
+  /** `bare`: no BSON work at all, to look at a store's own work alone (bench/cpu-profile.ts). */
+  constructor(
+    readonly collectionName: string,
+    private readonly bare = false,
+  ) {}
+
+  private serialize(command: Document): void {
+    if (!this.bare) BSON.serialize(command);
+  }
 
   private reply(filter: Filter): Document | null {
     const id = idOf(filter);
     const bytes = id === undefined ? undefined : this.replies.get(id);
-    return bytes ? BSON.deserialize(bytes) : null;
+    if (!bytes) return null;
+    return this.bare ? structuredClone(this.docs.get(id!)!) : BSON.deserialize(bytes);
   }
 
   private write(filter: Filter, update: Document): void {
@@ -53,24 +62,24 @@ export class StubCollection {
   }
 
   async findOne(filter: Filter): Promise<Document | null> {
-    BSON.serialize({ find: this.collectionName, filter, limit: 1 });
+    this.serialize({ find: this.collectionName, filter, limit: 1 });
     return this.reply(filter);
   }
 
   async findOneAndUpdate(filter: Filter, update: Document): Promise<Document | null> {
-    BSON.serialize({ findAndModify: this.collectionName, query: filter, update });
+    this.serialize({ findAndModify: this.collectionName, query: filter, update });
     this.write(filter, update);
     return this.reply(filter);
   }
 
   async updateOne(filter: Filter, update: Document, options?: { upsert?: boolean }): Promise<Document> {
-    BSON.serialize({ update: this.collectionName, updates: [{ q: filter, u: update, upsert: options?.upsert ?? false }] });
+    this.serialize({ update: this.collectionName, updates: [{ q: filter, u: update, upsert: options?.upsert ?? false }] });
     this.write(filter, update);
     return { acknowledged: true, matchedCount: 1, modifiedCount: 1, upsertedCount: 0, upsertedId: null };
   }
 
   async insertOne(doc: Document): Promise<Document> {
-    BSON.serialize({ insert: this.collectionName, documents: [doc] });
+    this.serialize({ insert: this.collectionName, documents: [doc] });
     this.docs.set(String(doc._id), doc);
     return { acknowledged: true, insertedId: doc._id };
   }

@@ -20,6 +20,7 @@ import { msSince, now, percentile } from './stats';
  *   BENCH_BASELINE=/tmp/base/dist ... bench/cpu-profile.ts 'this store, baseline build'
  *   node -r ts-node/register/transpile-only bench/cpu-profile.ts some.cpuprofile   (a `node --cpu-prof` file)
  *   PROFILE_FUNCTIONS=1 ...: per lib/ function instead of per step
+ *   PROFILE_NO_BSON=1 ...: the stub does no BSON work (a get's reply is a structuredClone): the store's own work alone
  */
 
 interface ProfileNode {
@@ -146,7 +147,7 @@ function printSteps(title: string, totals: Map<string, number>, micros: number):
 }
 
 async function profileContender(label: string, ops: number, rounds: number): Promise<void> {
-  const collection = new StubCollection('stub');
+  const collection = new StubCollection('stub', process.env.PROFILE_NO_BSON === '1');
   const store = await openStub(label, collection);
   const sids = Array.from({ length: 32 }, (_, i) => `cpu-${i}`);
   const session = typicalSession() as unknown as SessionData;

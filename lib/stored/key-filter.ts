@@ -10,7 +10,7 @@ import {
   refuseSize,
   type ServerLimits,
 } from './bson-limits';
-import { QUIT, quickWalk } from './quick-walk';
+import { keptNames, QUIT, quickWalk } from './quick-walk';
 
 /**
  * The `Filter` option: property names with `.`, `$` or `\0` cannot be stored, so they
@@ -223,9 +223,11 @@ function walk(root: unknown, how: Walk): unknown {
 }
 
 /** Escapes every property name in session data, at every depth; refuses what cannot be stored. */
+const quickEscape = keptNames(escapeName);
+
 export function escapeData(data: unknown, limits = ALL_STORABLE): unknown {
   // The common session in one cheap pass; anything unusual, the full walk decides.
-  const quick = quickWalk(data, escapeName, true);
+  const quick = quickWalk(data, quickEscape, true);
   if (quick !== QUIT) return quick;
   return walk(data, { rename: escapeName, limits, copy: true });
 }
@@ -235,9 +237,7 @@ export function escapeData(data: unknown, limits = ALL_STORABLE): unknown {
  * everywhere: names with `.` or `\0` or a leading `$` (as 1.x's servers did), and every
  * value `escapeData` refuses.
  */
-/** UNSTORABLE without a regular expression: asked of every name of every set. */
-const storableName = (name: string): string | null =>
-  name.charCodeAt(0) === 0x24 || name.includes('.') || name.includes('\0') ? null : name;
+const storableName = keptNames((name) => (UNSTORABLE.test(name) ? null : name));
 
 export function checkData(data: unknown, limits = ALL_STORABLE): void {
   if (quickWalk(data, storableName, false) !== QUIT) return;

@@ -24,6 +24,28 @@ const QUICK_BYTES = MAX_DOCUMENT_BYTES / 2;
 /** What a name becomes (Filter), or null where it cannot be stored as it is (no Filter). */
 export type QuickRename = (name: string) => string | null;
 
+/** Names whose answer a QuickRename keeps: the names of a site's sessions, many times over. */
+const NAMES_KEPT = 1000;
+
+/**
+ * `rename` with the well-formedness of what it returns checked too (null where not), each
+ * answer kept: a session's names are much the same from request to request, and a look-up
+ * costs less than the checks. Only names are kept, at most NAMES_KEPT, never values.
+ */
+export function keptNames(rename: QuickRename): QuickRename {
+  const kept = new Map<string, string | null>();
+  return (name) => {
+    let answer = kept.get(name);
+    if (answer === undefined) {
+      const target = rename(name);
+      answer = target !== null && isWellFormed(target) ? target : null;
+      if (kept.size >= NAMES_KEPT) kept.clear();
+      kept.set(name, answer);
+    }
+    return answer;
+  };
+}
+
 interface Pass {
   rename: QuickRename;
   copy: boolean;
@@ -101,7 +123,7 @@ function quickObject(source: Record<string, unknown>, pass: Pass, depth: number)
   for (const name of Object.keys(source)) {
     const target = pass.rename(name);
     // `__proto__` needs defineProperty in a copy: the full walk's business.
-    if (target === null || target === '__proto__' || !isWellFormed(target)) return QUIT;
+    if (target === null || target === '__proto__') return QUIT;
     pass.bytes += 2 + target.length;
     const next = quickValue(source[name], pass, depth);
     if (next === QUIT || pass.bytes > QUICK_BYTES) return QUIT;
@@ -113,6 +135,7 @@ function quickObject(source: Record<string, unknown>, pass: Pass, depth: number)
 /**
  * `data` checked (and, with `copy`, copied with every name renamed), or QUIT where the full
  * walk must decide. The root is a container here: anything else goes to the full walk.
+ * `rename` must refuse (null) a name that is not well-formed: see keptNames.
  */
 export function quickWalk(data: unknown, rename: QuickRename, copy: boolean): unknown {
   if (typeof data !== 'object' || data === null || !isQuickContainer(data)) return QUIT;

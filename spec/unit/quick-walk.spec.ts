@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Decimal128, Long, ObjectId } from 'mongodb';
 import { escapeData, escapeName } from '../../lib/stored/key-filter';
-import { QUIT, quickWalk } from '../../lib/stored/quick-walk';
+import { keptNames, QUIT, quickWalk } from '../../lib/stored/quick-walk';
 
 /**
  * The quick pass over a session (issue 21) answers only for what it knows to be fine; all
@@ -9,7 +9,8 @@ import { QUIT, quickWalk } from '../../lib/stored/quick-walk';
  * the full walk where it answers, and QUIT for everything the full walk converts or refuses.
  */
 describe('quick walk', () => {
-  const asIs = (name: string): string => name;
+  const asIs = keptNames((name) => name);
+  const escaped = keptNames(escapeName);
   const session = () => ({
     cookie: { originalMaxAge: null, expires: new Date('2030-01-01T00:00:00Z'), httpOnly: true, path: '/' },
     user: { id: 'u1', 'color-scheme': 'dark', roles: ['a', 'b'], cart: [{ sku: 'x-1', qty: 2, price: 1.5 }] },
@@ -22,7 +23,7 @@ describe('quick walk', () => {
   it('answers for a common session: the session itself, or a copy with every name escaped', () => {
     const data = session();
     expect(quickWalk(data, asIs, false)).to.equal(data);
-    const copy = quickWalk(data, escapeName, true) as Record<string, unknown>;
+    const copy = quickWalk(data, escaped, true) as Record<string, unknown>;
     expect(copy).not.to.equal(data);
     expect(copy).to.deep.equal({
       ...data,
@@ -57,15 +58,26 @@ describe('quick walk', () => {
   for (const [what, value] of unusual) {
     it(`leaves ${what} to the full walk`, () => {
       expect(quickWalk({ deep: { value } }, asIs, false)).to.equal(QUIT);
-      expect(quickWalk({ deep: [value] }, escapeName, true)).to.equal(QUIT);
+      expect(quickWalk({ deep: [value] }, escaped, true)).to.equal(QUIT);
     });
   }
 
   it('leaves to the full walk: a name it may not store as it is, __proto__, a lone surrogate in a name', () => {
-    const refuse = (name: string): string | null => (name.includes('.') ? null : name);
+    const refuse = keptNames((name) => (name.includes('.') ? null : name));
     expect(quickWalk({ a: { 'b.c': 1 } }, refuse, false)).to.equal(QUIT);
     expect(quickWalk(JSON.parse('{"a":{"__proto__":1}}'), asIs, true)).to.equal(QUIT);
     expect(quickWalk({ a: { '\udc00': 1 } }, asIs, false)).to.equal(QUIT);
+  });
+
+  it('keeps at most 1,000 names, answering the same once it forgot them', () => {
+    const dotless = keptNames((name) => (name.includes('.') ? null : name));
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 1500; i++) {
+        expect(dotless(`n${i}`)).to.equal(`n${i}`);
+        expect(dotless(`n.${i}`)).to.equal(null);
+      }
+    }
+    expect(dotless('\ud800')).to.equal(null);
   });
 
   it('leaves a cycle to the full walk, which names it, and refuses depth at once as the full walk does', () => {
