@@ -23,20 +23,27 @@ export interface PublicMethods {
 export function publicMethods(timeoutMs: number, client: MongoClient | undefined): PublicMethods {
   // One timer for all of the store's calls (see TimeoutWheel).
   const wheel = timeoutMs === 0 ? null : new TimeoutWheel(timeoutMs);
-  function bounded<T>(promise: Promise<T>, name: string, what = `Session store ${name}`, limit?: Deadline): Promise<T> {
-    const sanitized = (err: unknown): unknown => sanitizeError(err, name);
+  /** `promise` within the limit, its failure through `sanitized`. */
+  function guarded<T>(promise: Promise<T>, what: string, sanitized: (err: unknown) => unknown, limit?: Deadline): Promise<T> {
     if (wheel === null) return promise.catch((err: unknown) => Promise.reject(sanitized(err)));
     return onWheel(wheel, promise, what, client, limit, sanitized);
   }
 
+  function bounded<T>(promise: Promise<T>, name: string, what = `Session store ${name}`, limit?: Deadline): Promise<T> {
+    return guarded(promise, what, (err) => sanitizeError(err, name), limit);
+  }
+
   function method<A extends unknown[], T>(name: string, run: (...args: [...A, Deadline]) => Promise<T>, arity: number) {
+    // Made once per method, not per call.
+    const what = `Session store ${name}`;
+    const sanitized = (err: unknown): unknown => sanitizeError(err, name);
     return callbackOrPromise(
       name,
       (...args: A) => {
         const limit = deadline(timeoutMs);
         // touch(sid) still hands touch its deadline third.
         while (args.length < arity) args.push(undefined);
-        return bounded(run(...args, limit), name, undefined, limit);
+        return guarded(run(...args, limit), what, sanitized, limit);
       },
       arity,
     );
