@@ -176,7 +176,7 @@ if (require.main === module) {
   const first = process.argv[2] ?? OURS;
   const run = first.endsWith('.cpuprofile')
     ? Promise.resolve().then(() => {
-        const totals = attribute(JSON.parse(readFileSync(first, 'utf8')) as Profile);
+        const totals = attribute(JSON.parse(readFileSync(first, 'utf8')) as Profile, process.env.PROFILE_FUNCTIONS === '1');
         const all = [...totals.values()].reduce((a, b) => a + b, 0);
         printSteps(`${first}, ${(all / 1e6).toFixed(2)} s sampled (microseconds: per 100 us of it)`, totals, 100);
       })
