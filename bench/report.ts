@@ -301,54 +301,31 @@ function printClientCpuTargets(costs: CpuCost[], clock: string): void {
   // Three decimals, so that a miss never prints as the target itself.
   const ratio = (v: number): string => `${fixed(v, 3)}x`;
   const micros = (v: number): string => `${fixed(v, 2)} us`;
+  /** A get or a set: its per-round and median microseconds. */
+  type Kind = { name: 'get' | 'set'; pick: Pick; median: (c: CpuCost) => number };
+  const GET: Kind = { name: 'get', pick: getOf, median: (c) => c.getMicros };
+  const SET: Kind = { name: 'set', pick: setOf, median: (c) => c.setMicros };
   /** `of` over `base` for one kind: from the medians (round null) or within round i. */
-  const over = (of: CpuCost, base: CpuCost, pick: Pick, median: (c: CpuCost) => number) => (i: number | null) =>
-    i === null ? median(of) / median(base) : pick(of, i) / pick(base, i);
-  check(
-    'this store set <= 2.0x the floor',
-    over(plain, floor, setOf, (c) => c.setMicros),
-    (v) => v <= 2,
-    ratio,
-  );
-  check(
-    'this store get <= 1.3x the floor',
-    over(plain, floor, getOf, (c) => c.getMicros),
-    (v) => v <= 1.3,
-    ratio,
-  );
-  if (filter) {
-    check(
-      'Filter get <= 1.25x this store',
-      over(filter, plain, getOf, (c) => c.getMicros),
-      (v) => v <= 1.25,
-      ratio,
-    );
-    check(
-      'Filter set <= 1.25x this store',
-      over(filter, plain, setOf, (c) => c.setMicros),
-      (v) => v <= 1.25,
-      ratio,
-    );
+  const over = (of: CpuCost, base: CpuCost, kind: Kind) => (i: number | null) =>
+    i === null ? kind.median(of) / kind.median(base) : kind.pick(of, i) / kind.pick(base, i);
+  check('this store set <= 2.0x the floor', over(plain, floor, SET), (v) => v <= 2, ratio);
+  check('this store get <= 1.3x the floor', over(plain, floor, GET), (v) => v <= 1.3, ratio);
+  for (const kind of filter ? [GET, SET] : []) {
+    check(`Filter ${kind.name} <= 1.25x this store`, over(filter!, plain, kind), (v) => v <= 1.25, ratio);
   }
   if (!encrypted || !cipher) return;
   /**
    * What EncryptionKeys adds beyond the cipher's own work: encrypted - plain - cipher. The
    * cipher ran after the stores' rounds, not among them: paired, only the stores are.
    */
-  const beyond = (pick: Pick, median: (c: CpuCost) => number) => (i: number | null) =>
-    i === null ? median(encrypted) - median(plain) - median(cipher) : pick(encrypted, i) - pick(plain, i) - median(cipher);
-  check(
-    'EncryptionKeys get - this store - open <= 3 us',
-    beyond(getOf, (c) => c.getMicros),
-    (v) => v <= 3,
-    micros,
-  );
-  check(
-    'EncryptionKeys set - this store - seal <= 3 us',
-    beyond(setOf, (c) => c.setMicros),
-    (v) => v <= 3,
-    micros,
-  );
+  const beyond = (kind: Kind) => (i: number | null) =>
+    i === null
+      ? kind.median(encrypted) - kind.median(plain) - kind.median(cipher)
+      : kind.pick(encrypted, i) - kind.pick(plain, i) - kind.median(cipher);
+  for (const kind of [GET, SET]) {
+    const cipherStep = kind === GET ? 'open' : 'seal';
+    check(`EncryptionKeys ${kind.name} - this store - ${cipherStep} <= 3 us`, beyond(kind), (v) => v <= 3, micros);
+  }
 }
 
 /**
