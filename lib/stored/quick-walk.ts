@@ -120,7 +120,9 @@ function quickArray(array: unknown[], pass: Pass, depth: number): unknown {
 function quickObject(source: Record<string, unknown>, pass: Pass, depth: number): unknown {
   pass.bytes += 5;
   const copy: Record<string, unknown> | null = pass.copy ? {} : null;
-  for (const name of Object.keys(source)) {
+  // for-in, not Object.keys: no array per object. The same names in the same order, as no
+  // enumerable name is inherited (quickWalk checks Object.prototype once per walk).
+  for (const name in source) {
     const target = pass.rename(name);
     // `__proto__` needs defineProperty in a copy: the full walk's business.
     if (target === null || target === '__proto__') return QUIT;
@@ -132,12 +134,19 @@ function quickObject(source: Record<string, unknown>, pass: Pass, depth: number)
   return copy ?? source;
 }
 
+/** Whether Object.prototype (polluted) lends plain objects an enumerable name, which for-in would visit. */
+function inheritsEnumerable(): boolean {
+  for (const name in EMPTY) if (name !== undefined) return true;
+  return false;
+}
+const EMPTY = Object.freeze({});
+
 /**
  * `data` checked (and, with `copy`, copied with every name renamed), or QUIT where the full
  * walk must decide. The root is a container here: anything else goes to the full walk.
  * `rename` must refuse (null) a name that is not well-formed: see keptNames.
  */
 export function quickWalk(data: unknown, rename: QuickRename, copy: boolean): unknown {
-  if (typeof data !== 'object' || data === null || !isQuickContainer(data)) return QUIT;
+  if (typeof data !== 'object' || data === null || !isQuickContainer(data) || inheritsEnumerable()) return QUIT;
   return quickValue(data, { rename, copy, bytes: 0, path: [] }, 0);
 }

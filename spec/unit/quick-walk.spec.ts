@@ -80,6 +80,16 @@ describe('quick walk', () => {
     expect(dotless('\ud800')).to.equal(null);
   });
 
+  it('leaves everything to the full walk while Object.prototype lends an enumerable name', () => {
+    Object.defineProperty(Object.prototype, 'polluted', { value: 1, enumerable: true, configurable: true, writable: true });
+    try {
+      expect(quickWalk({ a: 1 }, asIs, false)).to.equal(QUIT);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
+    expect(quickWalk({ a: 1 }, asIs, false)).to.deep.equal({ a: 1 });
+  });
+
   it('leaves a cycle to the full walk, which names it, and refuses depth at once as the full walk does', () => {
     const cycle: Record<string, unknown> = { a: 1 };
     cycle.self = { again: cycle };
