@@ -82,7 +82,7 @@ export function upsert(
   const fields = update.$set as Partial<SessionDocument>;
   if (ctx.limits.skipsRenames && !sealed) unskippable(update);
   const sendRaw = (filter: Filter<SessionDocument>) =>
-    ctx.sessions.updateOne(filter, update, { upsert: create, ...deadline.writeOptions() });
+    ctx.sessions.updateOne(filter, update, Object.assign({ upsert: create }, deadline.writeOptions()));
   const send = (filter: Filter<SessionDocument>): Promise<boolean> => sendRaw(filter).then(landed);
   const key = ctx.layout.key(id);
   // Not async, and one `then`: the write that lands at once, nearly every one, pays no promise more.

@@ -39,7 +39,9 @@ function ownKey(key: Filter<SessionDocument>): Filter<SessionDocument> | null {
 function guarded(key: Filter<SessionDocument>, stamp: Date): Filter<SessionDocument> {
   const own = ownKey(key);
   if (own === null) return key;
-  const fenced = { ...own, Written: { $not: { $gt: stamp } } };
+  // Object.assign, not `{ ...own, Written }`: see upsertOf in layout.
+  const fenced: Filter<SessionDocument> = Object.assign({}, own);
+  fenced.Written = { $not: { $gt: stamp } };
   if (!key.$or) return fenced;
   const branches = key.$or.slice();
   branches[0] = fenced;
