@@ -1,9 +1,10 @@
 import type { SessionData } from 'express-session';
 import { BSON, type Collection, type Db, type Document, type MongoClient } from 'mongodb';
 import { MongoStore } from 'connect-mongo';
+import path from 'node:path';
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto';
 import type Types from '../types';
-import { CONNECT_MONGO, FLOOR, OURS, OURS_ENCRYPTED, OURS_FILTER } from './contenders';
+import { BASELINE_SUFFIX, CIPHER, CONNECT_MONGO, FLOOR, OURS, OURS_ENCRYPTED, OURS_FILTER } from './contenders';
 import { floorOps, type FloorDocument, type SessionOps } from './floor';
 import { typicalSession } from './payload';
 import { printClientCpu } from './report';
@@ -31,17 +32,26 @@ function idOf(filter: Filter): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
-class StubCollection {
+export class StubCollection {
   private readonly docs = new Map<string, Document>();
   /** Reply bytes, made by seal() outside timing: a server's work, not the client's. */
   private readonly replies = new Map<string, Uint8Array>();
 
-  constructor(readonly collectionName: string) {}
+  /** `bare`: no BSON work at all, to look at a store's own work alone (bench/cpu-profile.ts). */
+  constructor(
+    readonly collectionName: string,
+    private readonly bare = false,
+  ) {}
+
+  private serialize(command: Document): void {
+    if (!this.bare) BSON.serialize(command);
+  }
 
   private reply(filter: Filter): Document | null {
     const id = idOf(filter);
     const bytes = id === undefined ? undefined : this.replies.get(id);
-    return bytes ? BSON.deserialize(bytes) : null;
+    if (!bytes) return null;
+    return this.bare ? structuredClone(this.docs.get(id!)!) : BSON.deserialize(bytes);
   }
 
   private write(filter: Filter, update: Document): void {
@@ -52,24 +62,24 @@ class StubCollection {
   }
 
   async findOne(filter: Filter): Promise<Document | null> {
-    BSON.serialize({ find: this.collectionName, filter, limit: 1 });
+    this.serialize({ find: this.collectionName, filter, limit: 1 });
     return this.reply(filter);
   }
 
   async findOneAndUpdate(filter: Filter, update: Document): Promise<Document | null> {
-    BSON.serialize({ findAndModify: this.collectionName, query: filter, update });
+    this.serialize({ findAndModify: this.collectionName, query: filter, update });
     this.write(filter, update);
     return this.reply(filter);
   }
 
   async updateOne(filter: Filter, update: Document, options?: { upsert?: boolean }): Promise<Document> {
-    BSON.serialize({ update: this.collectionName, updates: [{ q: filter, u: update, upsert: options?.upsert ?? false }] });
+    this.serialize({ update: this.collectionName, updates: [{ q: filter, u: update, upsert: options?.upsert ?? false }] });
     this.write(filter, update);
     return { acknowledged: true, matchedCount: 1, modifiedCount: 1, upsertedCount: 0, upsertedId: null };
   }
 
   async insertOne(doc: Document): Promise<Document> {
-    BSON.serialize({ insert: this.collectionName, documents: [doc] });
+    this.serialize({ insert: this.collectionName, documents: [doc] });
     this.docs.set(String(doc._id), doc);
     return { acknowledged: true, insertedId: doc._id };
   }
@@ -102,8 +112,16 @@ function stubDb(collection: StubCollection): Db {
   return db as unknown as Db;
 }
 
-async function openStub(label: string, collection: StubCollection): Promise<SessionOps> {
+/**
+ * A contender over `collection`: the floor, connect-mongo, or this store (`label` one of the
+ * contenders' names, with BASELINE_SUFFIX for the build in `BENCH_BASELINE`).
+ */
+export async function openStub(label: string, collection: StubCollection): Promise<SessionOps> {
   const db = stubDb(collection);
+  const baseline = label.endsWith(BASELINE_SUFFIX);
+  const kind = baseline ? label.slice(0, -BASELINE_SUFFIX.length) : label;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const create = baseline ? (require(path.resolve(process.env.BENCH_BASELINE!)) as Types.CreateStore) : createStore;
   if (label === FLOOR) return floorOps(collection as unknown as Collection<FloorDocument>, false);
   if (label === CONNECT_MONGO) {
     const client = { db: () => db } as unknown as MongoClient;
@@ -117,10 +135,10 @@ async function openStub(label: string, collection: StubCollection): Promise<Sess
       touch: async (sid, session) => void (await call((cb) => store.touch(sid, session, cb))),
     };
   }
-  const store = createStore(db, null, {
+  const store = create(db, null, {
     CollectionName: 'stub',
-    Filter: label === OURS_FILTER,
-    ...(label === OURS_ENCRYPTED ? { EncryptionKeys: [BENCH_KEY] } : {}),
+    Filter: kind === OURS_FILTER,
+    ...(kind === OURS_ENCRYPTED ? { EncryptionKeys: [BENCH_KEY] } : {}),
   });
   await store.ready();
   return {
@@ -137,48 +155,112 @@ export interface CpuCost {
   /** Microseconds per operation in each round, in round order: for ratios paired within a round. */
   getRounds: number[];
   setRounds: number[];
+  /** The same runs in wall time (the fields above: process CPU time). */
+  wall?: CpuCost;
+}
+
+/** A contender as timed: `ops` gets, then `ops` sets. */
+interface Timed {
+  label: string;
+  gets(ops: number): Promise<void> | void;
+  sets(ops: number): Promise<void> | void;
+  /** After the sets: the next round's gets read what they wrote, as a server would answer them. */
+  written(): void;
+  get: Spent[];
+  set: Spent[];
+}
+
+/** Microseconds per operation of one run: process CPU time and wall time. */
+interface Spent {
+  cpu: number;
+  wall: number;
 }
 
 /**
- * Microseconds per get and per set of a ~1 KB session, TimeToLive off, rounds interleaved;
- * the median round, so that a garbage collection landing in one round does not decide.
+ * What a run of `ops` operations cost, in microseconds per operation: the process's CPU time
+ * (user and system, every thread: garbage collection included), which other processes on a
+ * shared machine inflate less than wall time; and wall time, what a request waits.
+ */
+async function cost(ops: number, run: () => Promise<void> | void): Promise<Spent> {
+  const t0 = now();
+  const before = process.cpuUsage();
+  await run();
+  const used = process.cpuUsage(before);
+  return { cpu: (used.user + used.system) / ops, wall: (msSince(t0) * 1000) / ops };
+}
+
+function summary(label: string, get: number[], set: number[]): CpuCost {
+  return { label, getMicros: percentile(get, 50), setMicros: percentile(set, 50), getRounds: get, setRounds: set };
+}
+
+async function storeContender(label: string, sids: string[], session: SessionData): Promise<Timed> {
+  const collection = new StubCollection('stub');
+  const ops = await openStub(label, collection);
+  for (const sid of sids) await ops.set(sid, session);
+  collection.seal();
+  return {
+    label,
+    async gets(n) {
+      for (let i = 0; i < n; i++) await ops.get(sids[i % sids.length]!);
+    },
+    async sets(n) {
+      for (let i = 0; i < n; i++) await ops.set(sids[i % sids.length]!, session);
+    },
+    written: () => collection.seal(),
+    get: [],
+    set: [],
+  };
+}
+
+/**
+ * Microseconds per get and per set of a ~1 KB session, TimeToLive off, rounds interleaved,
+ * then node:crypto alone; the median round, so that a garbage collection landing in one round
+ * does not decide.
  */
 export async function measureClientCpu(opsPerRound: number, rounds: number): Promise<CpuCost[]> {
   const labels = [FLOOR, OURS, OURS_FILTER, OURS_ENCRYPTED, CONNECT_MONGO];
+  if (process.env.BENCH_BASELINE) labels.push(...[OURS, OURS_FILTER, OURS_ENCRYPTED].map((label) => label + BASELINE_SUFFIX));
   const sids = Array.from({ length: 32 }, (_, i) => `cpu-${i}`);
   const session = typicalSession() as unknown as SessionData;
-  const contenders = [];
-  for (const label of labels) {
-    const collection = new StubCollection('stub');
-    const ops = await openStub(label, collection);
-    for (const sid of sids) await ops.set(sid, session);
-    collection.seal();
-    contenders.push({ label, ops, collection, get: [] as number[], set: [] as number[] });
-  }
+  const contenders: Timed[] = [];
+  for (const label of labels) contenders.push(await storeContender(label, sids, session));
   for (let round = -1; round < rounds; round++) {
     const shift = (round + 1) % contenders.length;
     for (const c of [...contenders.slice(shift), ...contenders.slice(0, shift)]) {
-      let t0 = now();
-      for (let i = 0; i < opsPerRound; i++) await c.ops.get(sids[i % sids.length]!);
-      const getMs = msSince(t0);
-      t0 = now();
-      for (let i = 0; i < opsPerRound; i++) await c.ops.set(sids[i % sids.length]!, session);
-      const setMs = msSince(t0);
-      // The next round's gets read what these sets wrote, as a server would answer them.
-      c.collection.seal();
+      const get = await cost(opsPerRound, () => c.gets(opsPerRound));
+      const set = await cost(opsPerRound, () => c.sets(opsPerRound));
+      c.written();
       // Round -1 warms up the JIT and is not counted.
       if (round >= 0) {
-        c.get.push((getMs * 1000) / opsPerRound);
-        c.set.push((setMs * 1000) / opsPerRound);
+        c.get.push(get);
+        c.set.push(set);
       }
     }
   }
+  // node:crypto alone, after the stores' rounds: in their rotation, the garbage its ciphers
+  // leave made whichever store came next pay for it (the floor's get by a quarter).
+  const cipher = cipherLoops();
+  const alone: Timed = { label: CIPHER, gets: cipher.open, sets: cipher.seal, written: () => {}, get: [], set: [] };
+  for (let round = -1; round < rounds; round++) {
+    const get = await cost(opsPerRound, () => alone.gets(opsPerRound));
+    const set = await cost(opsPerRound, () => alone.sets(opsPerRound));
+    if (round >= 0) {
+      alone.get.push(get);
+      alone.set.push(set);
+    }
+  }
+  contenders.push(alone);
   return contenders.map((c) => ({
-    label: c.label,
-    getMicros: percentile(c.get, 50),
-    setMicros: percentile(c.set, 50),
-    getRounds: c.get,
-    setRounds: c.set,
+    ...summary(
+      c.label,
+      c.get.map((spent) => spent.cpu),
+      c.set.map((spent) => spent.cpu),
+    ),
+    wall: summary(
+      c.label,
+      c.get.map((spent) => spent.wall),
+      c.set.map((spent) => spent.wall),
+    ),
   }));
 }
 
@@ -187,7 +269,7 @@ export async function measureClientCpu(opsPerRound: number, rounds: number): Pro
  * the store seals it): a cipher made, 40 bytes of authenticated data, the body, the tag; the
  * same to open. No store, no BSON: the least any store sealing each write with it can add.
  */
-export function measureCipherFloor(opsPerRound: number, rounds: number): { sealMicros: number; openMicros: number } {
+export function cipherLoops(): { seal(ops: number): void; open(ops: number): void } {
   const session = typicalSession() as unknown as Document;
   const plain = BSON.serialize({ Data: session, FilterVersion: 0 });
   const key = createSecretKey(randomBytes(32));
@@ -209,21 +291,14 @@ export function measureCipherFloor(opsPerRound: number, rounds: number): { sealM
     decipher.final();
     return out;
   };
-  const sealRounds: number[] = [];
-  const openRounds: number[] = [];
-  for (let round = -1; round < rounds; round++) {
-    let t0 = now();
-    for (let i = 0; i < opsPerRound; i++) seal();
-    const sealMs = msSince(t0);
-    t0 = now();
-    for (let i = 0; i < opsPerRound; i++) open();
-    const openMs = msSince(t0);
-    if (round >= 0) {
-      sealRounds.push((sealMs * 1000) / opsPerRound);
-      openRounds.push((openMs * 1000) / opsPerRound);
-    }
-  }
-  return { sealMicros: percentile(sealRounds, 50), openMicros: percentile(openRounds, 50) };
+  return {
+    seal(ops) {
+      for (let i = 0; i < ops; i++) seal();
+    },
+    open(ops) {
+      for (let i = 0; i < ops; i++) open();
+    },
+  };
 }
 
 // On its own: `npm run build && node -r ts-node/register/transpile-only bench/client-cpu.ts [opsPerRound] [rounds]`.
@@ -231,14 +306,7 @@ if (require.main === module) {
   const opsPerRound = Number(process.argv[2] ?? 4000);
   const rounds = Number(process.argv[3] ?? 9);
   measureClientCpu(opsPerRound, rounds).then(
-    (costs) => {
-      printClientCpu(costs, opsPerRound, rounds);
-      const floor = measureCipherFloor(opsPerRound, rounds);
-      console.log(
-        `  node:crypto AES-256-GCM alone over the session's ${BSON.calculateObjectSize({ Data: typicalSession(), FilterVersion: 0 })} bytes of BSON: ` +
-          `seal ${floor.sealMicros.toFixed(1)} us, open ${floor.openMicros.toFixed(1)} us (median of ${rounds} rounds)`,
-      );
-    },
+    (costs) => printClientCpu(costs, opsPerRound, rounds),
     (err: unknown) => {
       console.error(err);
       process.exitCode = 1;

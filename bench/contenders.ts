@@ -53,6 +53,10 @@ export const OURS_USER_KEY = 'this store, UserKey';
 export const OURS_FENCE = 'this store, FenceLateWrites';
 export const OURS_BASELINE = 'this store, baseline build';
 export const FLOOR = 'floor (raw driver)';
+/** bench/client-cpu.ts: what `BENCH_BASELINE` (another build's folder) adds to a label there, measured in the same rounds. */
+export const BASELINE_SUFFIX = ', baseline build';
+/** bench/client-cpu.ts: node:crypto alone, no store; its "get" opens, its "set" seals (see cipherLoops). */
+export const CIPHER = 'node:crypto AES-256-GCM alone';
 export const CONNECT_MONGO = 'connect-mongo 6';
 
 export function contenderSpecs(ttl: boolean): ContenderSpec[] {

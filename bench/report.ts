@@ -1,4 +1,4 @@
-import { CONNECT_MONGO, FLOOR, OURS, OURS_ENCRYPTED, OURS_FILTER, OURS_TOUCH_60 } from './contenders';
+import { BASELINE_SUFFIX, CIPHER, CONNECT_MONGO, FLOOR, OURS, OURS_ENCRYPTED, OURS_FILTER, OURS_TOUCH_60 } from './contenders';
 import type { Kind } from './workloads';
 import { KINDS, type BatchResult } from './workloads';
 import type { CpuCost } from './client-cpu';
@@ -244,15 +244,18 @@ export function printCommandMix(groups: Group[], contendersOf: (g: Group) => str
 
 export function printClientCpu(costs: CpuCost[], opsPerRound: number, rounds: number): void {
   console.log(
-    `\nClient-side CPU per operation, no server (stub collection doing the driver's BSON work; median of ${rounds} rounds x ${opsPerRound} gets and sets each)`,
+    `\nClient-side CPU per operation, no server (stub collection doing the driver's BSON work; process CPU time, wall time in brackets; median of ${rounds} rounds x ${opsPerRound} gets and sets each)`,
   );
   const floor = costs.find((c) => c.label === FLOOR)!;
   console.log(
-    `  ${'contender'.padEnd(30)} ${'get us'.padStart(8)} ${'set us'.padStart(8)} ${'get - floor'.padStart(12)} ${'set - floor'.padStart(12)}`,
+    `  ${'contender'.padEnd(44)} ${'get us'.padStart(8)} ${'(wall)'.padStart(7)} ${'set us'.padStart(8)} ${'(wall)'.padStart(7)} ${'get - floor'.padStart(12)} ${'set - floor'.padStart(12)}`,
   );
   for (const c of costs) {
+    // node:crypto alone is no store: its get opens, its set seals.
+    const minus =
+      c.label === CIPHER ? ['(open)', '(seal)'] : [fixed(c.getMicros - floor.getMicros, 1), fixed(c.setMicros - floor.setMicros, 1)];
     console.log(
-      `  ${c.label.padEnd(30)} ${fixed(c.getMicros, 1).padStart(8)} ${fixed(c.setMicros, 1).padStart(8)} ${fixed(c.getMicros - floor.getMicros, 1).padStart(12)} ${fixed(c.setMicros - floor.setMicros, 1).padStart(12)}`,
+      `  ${c.label.padEnd(44)} ${fixed(c.getMicros, 1).padStart(8)} ${`(${fixed(c.wall?.getMicros ?? NaN, 1)})`.padStart(7)} ${fixed(c.setMicros, 1).padStart(8)} ${`(${fixed(c.wall?.setMicros ?? NaN, 1)})`.padStart(7)} ${minus[0]!.padStart(12)} ${minus[1]!.padStart(12)}`,
     );
   }
   const plain = costs.find((c) => c.label === OURS)!;
@@ -263,13 +266,73 @@ export function printClientCpu(costs: CpuCost[], opsPerRound: number, rounds: nu
   );
   const encrypted = costs.find((c) => c.label === OURS_ENCRYPTED);
   if (encrypted) printPairedRatios('EncryptionKeys', encrypted, plain);
+  for (const base of costs.filter((c) => c.label.endsWith(BASELINE_SUFFIX))) {
+    const now = costs.find((c) => c.label === base.label.slice(0, -BASELINE_SUFFIX.length));
+    if (now) printPairedRatios(now.label, now, base, 'its baseline build');
+  }
+  printClientCpuTargets(costs, 'process CPU time');
+  if (costs.every((c) => c.wall))
+    printClientCpuTargets(
+      costs.map((c) => c.wall!),
+      'wall time',
+    );
+}
+
+type Pick = (c: CpuCost, round: number) => number;
+const getOf: Pick = (c, i) => c.getRounds[i]!;
+const setOf: Pick = (c, i) => c.setRounds[i]!;
+
+/**
+ * Issue 21's targets, each both ways: from the medians over rounds, and as the median of the
+ * value paired within each round (the contenders of a round ran seconds apart at most).
+ */
+function printClientCpuTargets(costs: CpuCost[], clock: string): void {
+  const find = (label: string): CpuCost | undefined => costs.find((c) => c.label === label);
+  const [floor, plain, filter, encrypted, cipher] = [FLOOR, OURS, OURS_FILTER, OURS_ENCRYPTED, CIPHER].map(find);
+  if (!floor || !plain) return;
+  console.log(`\nTargets, client-side CPU (${clock})`);
+  const rounds = plain.getRounds.map((_, i) => i);
+  const check = (title: string, value: (i: number | null) => number, ok: (v: number) => boolean, show: (v: number) => string): void => {
+    const medians = value(null);
+    const paired = percentile(rounds.map(value), 50);
+    const met = ok(medians) && ok(paired);
+    console.log(`  ${met ? 'met   ' : 'MISSED'} ${title}: ${show(medians)} (medians), ${show(paired)} (paired per round)`);
+  };
+  // Three decimals, so that a miss never prints as the target itself.
+  const ratio = (v: number): string => `${fixed(v, 3)}x`;
+  const micros = (v: number): string => `${fixed(v, 2)} us`;
+  /** A get or a set: its per-round and median microseconds. */
+  type Kind = { name: 'get' | 'set'; pick: Pick; median: (c: CpuCost) => number };
+  const GET: Kind = { name: 'get', pick: getOf, median: (c) => c.getMicros };
+  const SET: Kind = { name: 'set', pick: setOf, median: (c) => c.setMicros };
+  /** `of` over `base` for one kind: from the medians (round null) or within round i. */
+  const over = (of: CpuCost, base: CpuCost, kind: Kind) => (i: number | null) =>
+    i === null ? kind.median(of) / kind.median(base) : kind.pick(of, i) / kind.pick(base, i);
+  check('this store set <= 2.0x the floor', over(plain, floor, SET), (v) => v <= 2, ratio);
+  check('this store get <= 1.3x the floor', over(plain, floor, GET), (v) => v <= 1.3, ratio);
+  for (const kind of filter ? [GET, SET] : []) {
+    check(`Filter ${kind.name} <= 1.25x this store`, over(filter!, plain, kind), (v) => v <= 1.25, ratio);
+  }
+  if (!encrypted || !cipher) return;
+  /**
+   * What EncryptionKeys adds beyond the cipher's own work: encrypted - plain - cipher. The
+   * cipher ran after the stores' rounds, not among them: paired, only the stores are.
+   */
+  const beyond = (kind: Kind) => (i: number | null) =>
+    i === null
+      ? kind.median(encrypted) - kind.median(plain) - kind.median(cipher)
+      : kind.pick(encrypted, i) - kind.pick(plain, i) - kind.median(cipher);
+  for (const kind of [GET, SET]) {
+    const cipherStep = kind === GET ? 'open' : 'seal';
+    check(`EncryptionKeys ${kind.name} - this store - ${cipherStep} <= 3 us`, beyond(kind), (v) => v <= 3, micros);
+  }
 }
 
 /**
  * `of` over `base`, paired within each round (the two ran minutes apart at most, seconds
  * usually), then the median and range over rounds: a get, a set, and a get plus a set.
  */
-function printPairedRatios(name: string, of: CpuCost, base: CpuCost): void {
+function printPairedRatios(name: string, of: CpuCost, base: CpuCost, baseName = 'this store'): void {
   const ratios = (pick: (c: CpuCost, i: number) => number): number[] => of.getRounds.map((_, i) => pick(of, i) / pick(base, i));
   const kinds: Array<[string, number[]]> = [
     ['get', ratios((c, i) => c.getRounds[i]!)],
@@ -280,5 +343,5 @@ function printPairedRatios(name: string, of: CpuCost, base: CpuCost): void {
     ([kind, list]) =>
       `${kind} x${fixed(percentile(list, 50), 3)} (rounds x${fixed(Math.min(...list), 3)} to x${fixed(Math.max(...list), 3)})`,
   );
-  console.log(`  ${name} over this store, paired per round, median of ${of.getRounds.length}: ${shown.join('; ')}`);
+  console.log(`  ${name} over ${baseName}, paired per round, median of ${of.getRounds.length}: ${shown.join('; ')}`);
 }

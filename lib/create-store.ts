@@ -47,7 +47,7 @@ export function createStore(
   const unwatch = client ? watchConnection(client, store) : () => {};
   const life = lifecycle(resolved, settings, invalid);
   const events = storeEvents(store);
-  const ops = sessionOperations(life.context, watchMadeSessions(store), events);
+  const ops = sessionOperations(life.context, watchMadeSessions(store), events, life.current);
   const users = userOperations(life.context, events);
 
   async function close(): Promise<void> {

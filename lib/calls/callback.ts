@@ -22,9 +22,14 @@ function toError(reason: unknown): Error {
  * Without a callback, a failure nobody handles is dropped (logged under DEBUG), as 1.x
  * dropped it; whoever awaits the returned promise still gets the rejection.
  */
-export function settle<T>(promise: Promise<T>, callback: Callback<T> | undefined | null, name = 'call'): Promise<T> | undefined {
+export function settle<T>(
+  promise: Promise<T>,
+  callback: Callback<T> | undefined | null,
+  name = 'call',
+  dropped: (reason: unknown) => void = droppedBy(name),
+): Promise<T> | undefined {
   if (callback === undefined || callback === null) {
-    promise.catch((reason: unknown) => debug('%s failed without a callback: %s', name, toError(reason).message));
+    promise.catch(dropped);
     return promise;
   }
   promise.then(
@@ -34,9 +39,16 @@ export function settle<T>(promise: Promise<T>, callback: Callback<T> | undefined
   return undefined;
 }
 
+/** What a failure nobody handles ends as: a debug line. */
+function droppedBy(name: string): (reason: unknown) => void {
+  return (reason) => debug('%s failed without a callback: %s', name, toError(reason).message);
+}
+
 /** `destroy(cb)`, `set(sid, cb)`: the position of a callback given where data belongs, or -1. */
 function misplacedCallback(args: unknown[], arity: number): number {
-  return args.slice(0, arity).findIndex((arg) => typeof arg === 'function');
+  // A loop, not slice and findIndex: every promise-style call asks.
+  for (let i = 0; i < arity && i < args.length; i++) if (typeof args[i] === 'function') return i;
+  return -1;
 }
 
 /**
@@ -45,6 +57,8 @@ function misplacedCallback(args: unknown[], arity: number): number {
  * called back with a TypeError naming the missing one.
  */
 export function callbackOrPromise<A extends unknown[], T>(name: string, run: (...args: A) => Promise<T>, arity: number) {
+  // Made once per method, not per call.
+  const dropped = droppedBy(name);
   return (...args: unknown[]): Promise<T> | undefined => {
     let callback = args.length > arity ? args[arity] : undefined;
     checkCallback(callback, name);
@@ -56,6 +70,7 @@ export function callbackOrPromise<A extends unknown[], T>(name: string, run: (..
       );
       return settle(Promise.reject(missing), callback as Callback<T>, name);
     }
-    return settle(run(...(args.slice(0, arity) as A)), callback as Callback<T> | undefined, name);
+    if (args.length > arity) args.length = arity;
+    return settle(run(...(args as A)), callback as Callback<T> | undefined, name, dropped);
   };
 }

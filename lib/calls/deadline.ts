@@ -24,21 +24,27 @@ export const NO_DEADLINE: Deadline = {
   abandon() {},
 };
 
+/** One object per call, its methods on the prototype: every store call makes one. */
+class CallDeadline implements Deadline {
+  private reason: Error | undefined;
+
+  constructor(private readonly end: number) {}
+
+  check(): void {
+    if (this.reason) throw this.reason;
+  }
+
+  writeOptions(): { maxTimeMS?: number } {
+    this.check();
+    return { maxTimeMS: Math.max(1, Math.ceil(this.end - Date.now())) };
+  }
+
+  abandon(err: Error): void {
+    this.reason = err;
+  }
+}
+
 export function deadline(ms: number): Deadline {
   if (ms === 0) return NO_DEADLINE;
-  const end = Date.now() + ms;
-  let reason: Error | undefined;
-  const check = (): void => {
-    if (reason) throw reason;
-  };
-  return {
-    check,
-    writeOptions() {
-      check();
-      return { maxTimeMS: Math.max(1, Math.ceil(end - Date.now())) };
-    },
-    abandon(err) {
-      reason = err;
-    },
-  };
+  return new CallDeadline(Date.now() + ms);
 }

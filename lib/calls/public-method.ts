@@ -2,7 +2,7 @@ import type { MongoClient } from 'mongodb';
 import { callbackOrPromise } from './callback';
 import { deadline, type Deadline } from './deadline';
 import { sanitizeError } from './server-errors';
-import { withTimeout } from './timeout';
+import { onWheel, TimeoutWheel } from './timeout';
 
 /** How a store's public methods take their calls: a callback or a promise, within OperationTimeoutMS. */
 export interface PublicMethods {
@@ -21,19 +21,29 @@ export interface PublicMethods {
 
 /** `client`: whose servers a timeout names. */
 export function publicMethods(timeoutMs: number, client: MongoClient | undefined): PublicMethods {
+  // One timer for all of the store's calls (see TimeoutWheel).
+  const wheel = timeoutMs === 0 ? null : new TimeoutWheel(timeoutMs);
+  /** `promise` within the limit, its failure through `sanitized`. */
+  function guarded<T>(promise: Promise<T>, what: string, sanitized: (err: unknown) => unknown, limit?: Deadline): Promise<T> {
+    if (wheel === null) return promise.catch((err: unknown) => Promise.reject(sanitized(err)));
+    return onWheel(wheel, promise, what, client, limit, sanitized);
+  }
+
   function bounded<T>(promise: Promise<T>, name: string, what = `Session store ${name}`, limit?: Deadline): Promise<T> {
-    const guarded = promise.catch((err: unknown) => Promise.reject(sanitizeError(err, name)));
-    return withTimeout(guarded, timeoutMs, what, client, limit?.abandon);
+    return guarded(promise, what, (err) => sanitizeError(err, name), limit);
   }
 
   function method<A extends unknown[], T>(name: string, run: (...args: [...A, Deadline]) => Promise<T>, arity: number) {
+    // Made once per method, not per call.
+    const what = `Session store ${name}`;
+    const sanitized = (err: unknown): unknown => sanitizeError(err, name);
     return callbackOrPromise(
       name,
       (...args: A) => {
         const limit = deadline(timeoutMs);
         // touch(sid) still hands touch its deadline third.
         while (args.length < arity) args.push(undefined);
-        return bounded(run(...args, limit), name, undefined, limit);
+        return guarded(run(...args, limit), what, sanitized, limit);
       },
       arity,
     );

@@ -11,6 +11,11 @@ import type { Settings } from '../calls/options';
 export interface Lifecycle {
   /** The prepared context; rejects while setup fails or once closed. */
   context(): Promise<Context>;
+  /**
+   * The prepared context at once, where `context()` would resolve to it: a call then spends no
+   * tick waiting. Undefined otherwise (not prepared yet, closed): ask `context()`, which says why.
+   */
+  current(): Context | undefined;
   /** Settles once the first preparation has. */
   readonly started: Promise<Context>;
   /** Marks the store closed and stops its expiry, now or once a setup still under way ends. */
@@ -34,6 +39,7 @@ export function lifecycle(handle: Handle | undefined, settings: Settings | undef
   }
   let preparing = start();
   const started = preparing;
+  let ready: Context | undefined;
 
   function checkNotClosedByApplication(): void {
     if (closedByApplication(handle?.client)) {
@@ -58,8 +64,11 @@ export function lifecycle(handle: Handle | undefined, settings: Settings | undef
       ctx = await preparing;
     }
     if (closed) throw new Error('The session store is closed');
+    ready = ctx;
     return ctx;
   }
+
+  const current = (): Context | undefined => (closed || closedByApplication(handle?.client) ? undefined : ready);
 
   // Never waits: a setup held up by a frozen server must not hold up close().
   function close(): void {
@@ -71,5 +80,5 @@ export function lifecycle(handle: Handle | undefined, settings: Settings | undef
     );
   }
 
-  return { context, started, close };
+  return { context, current, started, close };
 }

@@ -34,9 +34,14 @@ export interface Operations {
   stop(): void;
 }
 
-export function sessionOperations(context: () => Promise<Context>, made: MadeSessions, events: SessionEvents): Operations {
+export function sessionOperations(
+  context: () => Promise<Context>,
+  made: MadeSessions,
+  events: SessionEvents,
+  current: () => Context | undefined = () => undefined,
+): Operations {
   const pending = refreshes();
-  const shared = { context, made, refreshes: pending, events };
+  const shared = { context, current, made, refreshes: pending, events };
   return {
     get: (sid, deadline) => get(shared, pending, sid, deadline),
     set: (sid, session, deadline) => set(shared, sid, session, deadline),

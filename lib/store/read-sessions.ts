@@ -49,17 +49,17 @@ export function refreshes(): Refreshes {
  * With TimeToLive, a read restarts the idle clock (soon: see idle-refresh), unless it was
  * restarted within a second (a set just before, say) or within TouchInterval by this process.
  */
-function countAccess(pending: Refreshes, ctx: Context, id: string, doc: SessionDocument, now: number): void {
+function countAccess(pending: Refreshes, ctx: Context, id: string, doc: SessionDocument, now: number, ends: number): void {
   const ttl = ctx.settings.timeToLive * 1000;
   const last = doc.LastAccessed instanceof Date ? doc.LastAccessed.getTime() : -Infinity;
   if (ttl === 0 || now - last < Math.min(MIN_REFRESH_MS, ttl / 10) || ctx.throttle.recentlySeen(id, now)) return;
   ctx.throttle.remember(id, now);
-  pending.of(ctx).schedule(id, now, ctx.expiry.deadline(doc));
+  pending.of(ctx).schedule(id, now, ends);
 }
 
 export async function get(shared: Shared, pending: Refreshes, sid: unknown, deadline: Deadline): Promise<SessionData | null> {
   const id = checkSessionId(sid);
-  const ctx = await shared.context();
+  const ctx = shared.current() ?? (await shared.context());
   const now = Date.now();
   // A miss under `_id` looks again under SessionID: a 1.x process may have made it.
   const doc = await retryTransient(() =>
@@ -70,7 +70,10 @@ export async function get(shared: Shared, pending: Refreshes, sid: unknown, dead
     ),
   );
   // As connect-mongo, `get` is emitted for a session found missing too (see docs/events.md).
-  if (doc === null || isFlagged(doc) || !ctx.expiry.isLive(doc, now)) return shared.events.after('get', deadline, id, went(ctx, id));
+  if (doc === null || isFlagged(doc)) return shared.events.after('get', deadline, id, went(ctx, id));
+  // Once per read: whether it lives, and what the process remembers of it.
+  const ends = ctx.expiry.deadline(doc);
+  if (ends <= now) return shared.events.after('get', deadline, id, went(ctx, id));
   const theirs = ctx.settings.adopt ? await adoptedSession(ctx, doc) : undefined;
   // Taken before opening, which replaces a sealed Data with its plaintext.
   const current = ctx.settings.encryption?.writes(sealedBytes(doc.Data)) ?? true;
@@ -78,12 +81,12 @@ export async function get(shared: Shared, pending: Refreshes, sid: unknown, dead
   if (readable === null) return shared.events.after('get', deadline, id, went(ctx, id));
   ctx.gone.forget(id);
   ctx.known.add(id, {
-    deadline: ctx.expiry.deadline(doc),
+    deadline: ends,
     absolute: ctx.expiry.absolute(doc),
     created: doc.Created instanceof Date,
     current,
   });
-  countAccess(pending, ctx, id, doc, now);
+  countAccess(pending, ctx, id, doc, now, ends);
   return shared.events.after('get', deadline, id, theirs ?? toSession(ctx, readable));
 }
 

@@ -7,6 +7,8 @@ import type { MadeSessions } from './made-sessions';
 export interface Shared {
   /** The prepared context (see lifecycle). */
   context(): Promise<Context>;
+  /** The prepared context without waiting, when it is (see lifecycle). */
+  current(): Context | undefined;
   /** The sessions express-session has just made in this process (see made-sessions). */
   made: MadeSessions;
   /** The refreshes of `LastAccessed` that reads leave waiting (see read-sessions). */

@@ -73,7 +73,7 @@ export async function insertNew(ctx: Context, doc: SessionDocument, deadline: De
  * changes every sealed `Data`, which it then never skips). With `create` false, updates only,
  * and resolves false when there is no document to write.
  */
-export async function upsert(
+export function upsert(
   ctx: Context,
   id: string,
   update: UpdateFilter<SessionDocument>,
@@ -82,19 +82,32 @@ export async function upsert(
   create: boolean,
 ): Promise<Written> {
   const fields = update.$set as Partial<SessionDocument>;
-  const stamp = fields.Written!;
   if (ctx.limits.skipsRenames && !sealed) unskippable(update);
-  const send = (filter: Filter<SessionDocument>): Promise<Written> =>
-    ctx.sessions.updateOne(filter, update, { upsert: create, ...deadline.writeOptions() }).then(outcome);
+  const sendRaw = (filter: Filter<SessionDocument>) =>
+    ctx.sessions.updateOne(filter, update, Object.assign({ upsert: create }, deadline.writeOptions()));
+  const send = (filter: Filter<SessionDocument>): Promise<Written> => sendRaw(filter).then(outcome);
   const key = ctx.layout.key(id);
-  let duplicate: unknown;
-  try {
-    const written = await send(ctx.fence.guard(key, stamp));
-    if (written) return written;
-  } catch (err) {
-    if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
-    duplicate = err;
-  }
+  // Not async, and one `then`: the write that lands at once, nearly every one, pays no promise more.
+  return sendRaw(ctx.fence.guard(key, fields.Written!)).then(
+    (result) => outcome(result) || afterMiss(ctx, id, key, fields, deadline, send, undefined),
+    (err: unknown) => {
+      if (serverErrorCode(err) !== DUPLICATE_KEY) throw err;
+      return afterMiss(ctx, id, key, fields, deadline, send, err);
+    },
+  );
+}
+
+/** A fenced upsert that matched nothing, or (`duplicate`) failed with a duplicate key. */
+async function afterMiss(
+  ctx: Context,
+  id: string,
+  key: Filter<SessionDocument>,
+  fields: Partial<SessionDocument>,
+  deadline: Deadline,
+  send: (filter: Filter<SessionDocument>) => Promise<Written>,
+  duplicate: unknown,
+): Promise<Written> {
+  const stamp = fields.Written!;
   // Refused by a later stamp (an upsert then tried to insert): once more against that document.
   const found = await ctx.fence.refusal(key, stamp, deadline);
   if (found) return overtake(key, found, fields, send);

@@ -59,8 +59,10 @@ export function stored(ctx: Context, sid: string, session: SessionData) {
   const withCookie = 'cookie' in session ? { ...session, cookie: storedCookie(session.cookie) } : session;
   const plain = storedData(withCookie, ctx.settings.filter, ctx.limits);
   // Made sendable before sealing too: the driver's own bson encodes what is sealed.
-  const written = writtenFields(ctx.settings.encryption, sid, { ...plain, Data: sendable(plain.Data) });
-  return { ...written, set: sendable(written.set), plain: plain.Data };
+  const data = sendable(plain.Data);
+  // No copies where sendable changed nothing (drivers 5 to 7): a set's every copy costs.
+  const written = writtenFields(ctx.settings.encryption, sid, data === plain.Data ? plain : { ...plain, Data: data });
+  return { set: sendable(written.set), unset: written.unset, sealed: written.sealed, plain: plain.Data };
 }
 
 /**

@@ -40,7 +40,7 @@ function renew(
  */
 export async function touch(shared: Shared, sid: unknown, session: unknown, deadline: Deadline): Promise<void> {
   const id = checkSessionId(sid);
-  const ctx = await shared.context();
+  const ctx = shared.current() ?? (await shared.context());
   // Seen gone, as a missing session is left alone: no round trip. express-session touches
   // only what its get found, which forgets it here.
   if (ctx.gone.has(id)) return;
@@ -58,11 +58,12 @@ export async function touch(shared: Shared, sid: unknown, session: unknown, dead
   if (cookie !== undefined) {
     const renewed = renewedCookie(ctx, id, session as SessionData, known);
     Object.assign(update.$set!, renewed.set);
-    const unsets: Record<string, ''> = { ...unset, ...renewed.unset };
+    const unsets: Record<string, ''> = Object.assign({}, unset, renewed.unset);
     if (Object.keys(unsets).length > 0) update.$unset = unsets;
   }
   const surelyLive = known !== undefined && known.deadline - now > Math.max(ctx.settings.operationTimeoutMs, MIN_MARGIN_MS);
-  const live = surelyLive ? {} : { ...NOT_FLAGGED, ...ctx.expiry.liveFilter(now) };
+  // Object.assign, not spreads: see upsertOf in layout.
+  const live = surelyLive ? {} : Object.assign({}, NOT_FLAGGED, ctx.expiry.liveFilter(now));
   if ((await renew(ctx, id, update, live, new Date(now), deadline)).matchedCount === 0) {
     went(ctx, id);
     return;

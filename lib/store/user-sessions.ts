@@ -44,9 +44,12 @@ export async function ensureUserIndex(sessions: Collection<SessionDocument>): Pr
   }
 }
 
+/** Without UserKey: shared by every set, which only reads it. */
+const NO_USER = Object.freeze({ set: Object.freeze({}), unset: Object.freeze({}) });
+
 /** What a set writes of the user: set when the session names one, unset when it names none. */
 export function userFields(reader: UserReader | null, session: object): { set: { User?: StoredUser }; unset: { User?: '' } } {
-  if (reader === null) return { set: {}, unset: {} };
+  if (reader === null) return NO_USER;
   const user = userOf(reader, session);
   return user === undefined ? { set: {}, unset: { User: '' } } : { set: { User: user }, unset: {} };
 }

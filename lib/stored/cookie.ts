@@ -27,7 +27,9 @@ export function storedCookie(cookie: unknown): unknown {
   const json = typeof cookie.toJSON === 'function' ? (cookie.toJSON as () => unknown)() : cookie;
   if (!isObject(json)) return json;
   const stored: CookieFields = {};
-  for (const [name, value] of Object.entries(json)) {
+  // Names, not entries: no array per field on every set.
+  for (const name of Object.keys(json)) {
+    const value = json[name];
     if (value !== undefined && name !== '_expires') stored[name] = value;
   }
   if ('expires' in stored || '_expires' in json) stored.expires = toDate(stored.expires ?? json._expires) ?? null;

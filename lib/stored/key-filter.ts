@@ -10,6 +10,7 @@ import {
   refuseSize,
   type ServerLimits,
 } from './bson-limits';
+import { keptNames, QUIT, quickWalk } from './quick-walk';
 
 /**
  * The `Filter` option: property names with `.`, `$` or `\0` cannot be stored, so they
@@ -30,7 +31,6 @@ const MARKERS: ReadonlyArray<readonly [string, string]> = [
 ];
 const UNMARKERS = [...MARKERS].reverse();
 const NEEDS_ESCAPE = /[-.$\0]/;
-const MAY_BE_ESCAPED = /-/;
 /** Starts names in 2.x's own form: 1.x's escaping turns a leading `-` into `*-`. */
 const OWN_FORM = '-';
 // What BSON or some servers refuse in a name; FerretDB even drops such an update silently.
@@ -58,28 +58,54 @@ function escapeAll(name: string): string {
 
 /** 2.0.0's reading: every occurrence of every marker. */
 export function unescapeAllName(name: string): string {
-  if (!MAY_BE_ESCAPED.test(name)) return name;
+  // Every marker ends with `-`; most names have none (includes, not a regular expression: every name of every read).
+  if (!name.includes('-')) return name;
   for (const [plain, marker] of UNMARKERS) name = name.replaceAll(marker, plain);
   return name;
 }
 
 /** 1.x's reading: the first occurrence of each marker only. */
 export function unescapeLegacyName(name: string): string {
-  if (!MAY_BE_ESCAPED.test(name)) return name;
+  if (!name.includes('-')) return name;
   for (const [plain, marker] of UNMARKERS) name = name.replace(marker, plain);
   return name;
 }
 
-export function escapeName(name: string): string {
-  if (!NEEDS_ESCAPE.test(name)) return name;
+/**
+ * `rename` remembering its answers for names it changes or must look at twice: a session's
+ * names are much the same from request to request, and working one out takes eight string
+ * replacements. Bounded; a name is only a name (no values are kept).
+ */
+function remembered(rename: (name: string) => string): (name: string) => string {
+  const answers = new Map<string, string>();
+  return (name) => {
+    let answer = answers.get(name);
+    if (answer === undefined) {
+      if (answers.size >= NAMES_REMEMBERED) answers.clear();
+      answer = rename(name);
+      answers.set(name, answer);
+    }
+    return answer;
+  };
+}
+const NAMES_REMEMBERED = 1000;
+
+const escapeMarked = remembered((name) => {
   const legacy = escapeLegacyName(name);
   if (!UNSTORABLE.test(legacy) && unescapeLegacyName(legacy) === name) return legacy;
   return OWN_FORM + escapeAll(name);
+});
+
+export function escapeName(name: string): string {
+  return NEEDS_ESCAPE.test(name) ? escapeMarked(name) : name;
 }
 
+const unescapeMarked = remembered((name) =>
+  name.startsWith(OWN_FORM) ? unescapeAllName(name.slice(OWN_FORM.length)) : unescapeLegacyName(name),
+);
+
 export function unescapeName(name: string): string {
-  if (!MAY_BE_ESCAPED.test(name)) return name;
-  return name.startsWith(OWN_FORM) ? unescapeAllName(name.slice(OWN_FORM.length)) : unescapeLegacyName(name);
+  return name.includes('-') ? unescapeMarked(name) : name;
 }
 
 const RENAME: Record<Exclude<NameForm, 'as-given'>, (name: string) => string> = {
@@ -197,7 +223,12 @@ function walk(root: unknown, how: Walk): unknown {
 }
 
 /** Escapes every property name in session data, at every depth; refuses what cannot be stored. */
+const quickEscape = keptNames(escapeName);
+
 export function escapeData(data: unknown, limits = ALL_STORABLE): unknown {
+  // The common session in one cheap pass; anything unusual, the full walk decides.
+  const quick = quickWalk(data, quickEscape, true);
+  if (quick !== QUIT) return quick;
   return walk(data, { rename: escapeName, limits, copy: true });
 }
 
@@ -206,7 +237,10 @@ export function escapeData(data: unknown, limits = ALL_STORABLE): unknown {
  * everywhere: names with `.` or `\0` or a leading `$` (as 1.x's servers did), and every
  * value `escapeData` refuses.
  */
+const storableName = keptNames((name) => (UNSTORABLE.test(name) ? null : name));
+
 export function checkData(data: unknown, limits = ALL_STORABLE): void {
+  if (quickWalk(data, storableName, false) !== QUIT) return;
   walk(data, {
     rename(name) {
       if (UNSTORABLE.test(name)) {
@@ -238,14 +272,76 @@ function restoreLeaf(value: object): unknown {
   return isPlainBinary(value) ? Buffer.from(value.buffer.subarray(0, value.position)) : value;
 }
 
+type Rename = (name: string) => string;
+
+/** Past this depth, `restoreDeep` takes over: no data read from a server can overflow the stack. */
+const RECURSION_DEPTH = 64;
+
+/** A value just read, its names restored: containers by `restoreNode`, Binary as a Buffer. */
+function restoreValue(value: unknown, rename: Rename, depth: number): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (!isPlain(value)) return restoreLeaf(value);
+  const node = value as Record<string, unknown>;
+  return depth < RECURSION_DEPTH ? restoreNode(node, rename, depth + 1) : restoreDeep(node, rename);
+}
+
 /** `node` itself when none of its names was escaped, else a copy with the names restored. */
-function renameOwn(node: Record<string, unknown>, rename: (name: string) => string): Record<string, unknown> {
+function renameOwn(node: Record<string, unknown>, rename: Rename): Record<string, unknown> {
   if (Array.isArray(node)) return node;
   const names = Object.keys(node);
   if (names.every((name) => rename(name) === name)) return node;
   const copy: Record<string, unknown> = {};
   for (const name of names) put(copy, rename(name), node[name]);
   return copy;
+}
+
+/** `restoreNode` with a stack of its own, for data nested deeper than recursion should go. */
+function restoreDeep(node: Record<string, unknown>, rename: Rename): Record<string, unknown> {
+  const root = renameOwn(node, rename);
+  const stack = [root];
+  while (stack.length > 0) {
+    const next = stack.pop()!;
+    for (const name of Object.keys(next)) {
+      const value = next[name];
+      if (typeof value !== 'object' || value === null) continue;
+      const container = isPlain(value);
+      const restored = container ? renameOwn(value as Record<string, unknown>, rename) : restoreLeaf(value);
+      if (restored !== value) put(next, name, restored);
+      if (container) stack.push(restored as Record<string, unknown>);
+    }
+  }
+  return root;
+}
+
+/**
+ * `node` with its names restored, at every depth, in one pass over each object's names: in
+ * place (the document is the store's own), except that an object with an escaped name is
+ * copied, to keep the order of its names. Recursive to RECURSION_DEPTH, then restoreDeep.
+ */
+function restoreNode(node: Record<string, unknown>, rename: Rename, depth: number): Record<string, unknown> {
+  if (Array.isArray(node)) {
+    const array = node as unknown[];
+    for (let i = 0; i < array.length; i++) {
+      const restored = restoreValue(array[i], rename, depth);
+      if (restored !== array[i]) array[i] = restored;
+    }
+    return node;
+  }
+  const names = Object.keys(node);
+  let copy: Record<string, unknown> | null = null;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const target = rename(name);
+    if (copy === null && target !== name) {
+      copy = {};
+      for (let j = 0; j < i; j++) put(copy, names[j]!, node[names[j]!]);
+    }
+    const value = node[name];
+    const restored = restoreValue(value, rename, depth);
+    if (copy !== null) put(copy, target, restored);
+    else if (restored !== value) put(node, name, restored);
+  }
+  return copy ?? node;
 }
 
 /**
@@ -256,23 +352,7 @@ function renameOwn(node: Record<string, unknown>, rename: (name: string) => stri
  */
 export function unescapeData(data: unknown, form: NameForm | boolean): unknown {
   if (form === 'as-given') return data;
-  if (typeof data !== 'object' || data === null) return data;
-  if (!isPlain(data)) return restoreLeaf(data);
-  const rename = RENAME[form === true ? 'legacy' : form === false ? 'mixed' : form];
-  const root = renameOwn(data as Record<string, unknown>, rename);
-  const stack = [root];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    for (const name of Object.keys(node)) {
-      const value = node[name];
-      if (typeof value !== 'object' || value === null) continue;
-      const container = isPlain(value);
-      const restored = container ? renameOwn(value as Record<string, unknown>, rename) : restoreLeaf(value);
-      if (restored !== value) put(node, name, restored);
-      if (container) stack.push(restored as Record<string, unknown>);
-    }
-  }
-  return root;
+  return restoreValue(data, RENAME[form === true ? 'legacy' : form === false ? 'mixed' : form], 0);
 }
 
 /** `Data` and `FilterVersion` of a session about to be written; checks it without `Filter`. */

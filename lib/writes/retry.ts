@@ -30,17 +30,26 @@ export function isTransient(err: unknown): boolean {
   return err instanceof Error && (err.name === 'MongoServerError' || isDriver3Reply(err)) && TRANSIENT_MESSAGE.test(err.message);
 }
 
-/** Tries again unless the caller has been told the call timed out (see deadline.ts). */
-export async function retryTransient<T>(run: () => Promise<T>, deadline: Deadline = NO_DEADLINE): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    if (attempt > 1) deadline.check();
-    try {
-      return await run();
-    } catch (err) {
-      if (attempt === ATTEMPTS || !isTransient(err)) throw err;
-      const delay = FIRST_DELAY_MS * 2 ** (attempt - 1) * (0.5 + Math.random());
-      debug('transient failure (attempt %d), retrying in %d ms', attempt, Math.round(delay));
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
+/**
+ * Tries again unless the caller has been told the call timed out (see deadline.ts). Not an
+ * async function: a call that succeeds at once, nearly all of them, pays one `catch` and no
+ * more (an async wrapper cost every store call a promise and a tick of its own).
+ */
+export function retryTransient<T>(run: () => Promise<T>, deadline: Deadline = NO_DEADLINE, attempt = 1): Promise<T> {
+  let sent: Promise<T>;
+  try {
+    sent = run();
+  } catch (err) {
+    sent = Promise.reject(err);
   }
+  return sent.catch((err: unknown) => retryAfter(err, run, deadline, attempt));
+}
+
+async function retryAfter<T>(err: unknown, run: () => Promise<T>, deadline: Deadline, attempt: number): Promise<T> {
+  if (attempt === ATTEMPTS || !isTransient(err)) throw err;
+  const delay = FIRST_DELAY_MS * 2 ** (attempt - 1) * (0.5 + Math.random());
+  debug('transient failure (attempt %d), retrying in %d ms', attempt, Math.round(delay));
+  await new Promise((resolve) => setTimeout(resolve, delay));
+  deadline.check();
+  return retryTransient(run, deadline, attempt + 1);
 }

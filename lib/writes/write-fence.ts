@@ -39,8 +39,13 @@ function ownKey(key: Filter<SessionDocument>): Filter<SessionDocument> | null {
 function guarded(key: Filter<SessionDocument>, stamp: Date): Filter<SessionDocument> {
   const own = ownKey(key);
   if (own === null) return key;
-  const fenced = { ...own, Written: { $not: { $gt: stamp } } };
-  return key.$or ? { ...key, $or: [fenced, ...key.$or.slice(1)] } : fenced;
+  // Object.assign, not `{ ...own, Written }`: see upsertOf in layout.
+  const fenced: Filter<SessionDocument> = Object.assign({}, own);
+  fenced.Written = { $not: { $gt: stamp } };
+  if (!key.$or) return fenced;
+  const branches = key.$or.slice();
+  branches[0] = fenced;
+  return { ...key, $or: branches };
 }
 
 /** The stamp a second try writes: just past the one it found, and not before its own. */
