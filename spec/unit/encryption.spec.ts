@@ -45,6 +45,43 @@ describe('encryption (EncryptionKeys)', () => {
     expect((opened.Data as { user: { since: Date } }).user.since).to.be.instanceOf(Date);
   });
 
+  it("opens what an earlier 2.x release sealed (a Data and a touch's Cookie): the stored format is unchanged", () => {
+    // Sealed by the code before issue 21's single-buffer seal, with the secret below.
+    const keys = ring(['format vector secret, 32 characters or more']);
+    const data = Buffer.from(
+      'Ae2modjvFM2VBNfCezsz3roQJiH1DbXy0YcQSsMEk+8Fk1X/qUBvz52BzboFYyiZhmC3rgZNHBhusP4s3sAKBj2S1XcClGNUgmL8B7Wr5pEKVtNWg92RXQrwHGvftwBb/Q60PmVqWnWYWJAWPOO3JtM2YwhlA+tgv3V2XhGMSzCyW0y18FEuekwqdcU3gI0EHuxvrg==',
+      'base64',
+    );
+    const cookie = Buffer.from('Ae2modgQdldYV2NXXyRIUdjqOYTUYDwUkUt9Q8ezAl4vCexxfPIzg3ZN4tLB33uaAtKD2zWEwUDsyZKqrNevLA==', 'base64');
+    expect(keys.open('vector-sid', 'Data', data)).to.deep.equal({
+      Data: { cookie: { path: '/', httpOnly: true }, user: 'ada', é: [1, 2.5, null] },
+      FilterVersion: 3,
+    });
+    expect(keys.open('vector-sid', 'Cookie', cookie)).to.deep.equal({ cookie: { path: '/x' } });
+    expect(keys.open('other-sid', 'Data', data)).to.equal(null);
+  });
+
+  it('seals exactly version | key id | IV | tag | AES-256-GCM(BSON) with the field and the session ID as authenticated data', () => {
+    const secret = 'layout secret, 32 characters or more';
+    const keys = ring([secret]);
+    // Both fields, and an ID with multi-byte characters, through the same shared AAD buffer in turn.
+    for (const [field, sid] of [
+      ['Data', 'sïd-ü'],
+      ['Cookie', 's'],
+      ['Data', 'x'.repeat(1024)],
+      ['Data', 'é'.repeat(1400)],
+    ] as const) {
+      const sealed = Buffer.from(field === 'Data' ? keys.seal(sid, 'Data', fields) : sealedCookie(keys, sid, { path: '/' }));
+      const key = Buffer.from(crypto.hkdfSync('sha256', secret, Buffer.alloc(0), 'express-session-mongodb EncryptionKeys v1', 32));
+      const decipher = crypto.createDecipheriv('aes-256-gcm', key, sealed.subarray(5, 17));
+      decipher.setAAD(Buffer.concat([sealed.subarray(0, 5), Buffer.from(`${field}\0${sid}`)]));
+      decipher.setAuthTag(sealed.subarray(17, 33));
+      const plain = Buffer.concat([decipher.update(sealed.subarray(33)), decipher.final()]);
+      const expected = field === 'Data' ? fields : { cookie: { path: '/' } };
+      expect(plain.equals(Buffer.from(BSON.serialize(expected, { ignoreUndefined: false })))).to.equal(true);
+    }
+  });
+
   it('uses a fresh IV for every write: the same session seals differently each time', () => {
     const keys = ring([K1]);
     const a = Buffer.from(keys.seal('sid', 'Data', fields));
