@@ -6,6 +6,8 @@
 export interface Deadline {
   /** Throws once the caller has been told the call timed out: a step not sent yet is dropped. */
   check(): void;
+  /** Whether the caller has been told the call timed out (what `check` throws on). */
+  timedOut(): boolean;
   /**
    * What a write hands the driver: `maxTimeMS`, the time left, after which MongoDB abandons
    * a write still waiting on the server instead of applying it late. Throws, as `check`,
@@ -20,6 +22,7 @@ export interface Deadline {
 /** A call without a limit (`OperationTimeoutMS: 0`), or a write the store makes of its own accord. */
 export const NO_DEADLINE: Deadline = {
   check() {},
+  timedOut: () => false,
   writeOptions: () => ({}),
   abandon() {},
 };
@@ -32,6 +35,10 @@ class CallDeadline implements Deadline {
 
   check(): void {
     if (this.reason) throw this.reason;
+  }
+
+  timedOut(): boolean {
+    return this.reason !== undefined;
   }
 
   writeOptions(): { maxTimeMS?: number } {

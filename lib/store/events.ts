@@ -23,20 +23,10 @@ export interface SessionEvents {
   saved(sid: string, created: boolean, deadline: Deadline): void;
 }
 
-/** True once the caller was told the call timed out (the deadline then refuses every step). */
-function toldTimedOut(deadline: Deadline): boolean {
-  try {
-    deadline.check();
-    return false;
-  } catch {
-    return true;
-  }
-}
-
 /** Events of `store`; `events.emit` never throws into the operation that emits. */
 export function storeEvents(store: EventEmitter): SessionEvents {
   function emit<K extends keyof EventMap>(name: K, deadline: Deadline, ...args: EventMap[K]): void {
-    if (store.listenerCount(name) === 0 || toldTimedOut(deadline)) return;
+    if (store.listenerCount(name) === 0 || deadline.timedOut()) return;
     try {
       store.emit(name, ...args);
     } catch (err) {

@@ -70,15 +70,17 @@ export async function get(shared: Shared, pending: Refreshes, sid: unknown, dead
     ),
   );
   // As connect-mongo, `get` is emitted for a session found missing too (see docs/events.md).
-  if (doc === null || isFlagged(doc)) return shared.events.after('get', deadline, id, went(ctx, id));
+  const missing = (): null => shared.events.after('get', deadline, id, went(ctx, id));
+  if (doc === null || isFlagged(doc)) return missing();
   // Once per read: whether it lives, and what the process remembers of it.
   const ends = ctx.expiry.deadline(doc);
-  if (ends <= now) return shared.events.after('get', deadline, id, went(ctx, id));
+  if (ends <= now) return missing();
   const theirs = ctx.settings.adopt ? await adoptedSession(ctx, doc) : undefined;
+  if (theirs === null) return missing();
   // Taken before opening, which replaces a sealed Data with its plaintext.
   const current = ctx.settings.encryption?.writes(sealedBytes(doc.Data)) ?? true;
-  const readable = theirs ? doc : theirs === null ? null : opened(ctx, id, doc);
-  if (readable === null) return shared.events.after('get', deadline, id, went(ctx, id));
+  const readable = theirs ? doc : opened(ctx, id, doc);
+  if (readable === null) return missing();
   ctx.gone.forget(id);
   ctx.known.add(id, {
     deadline: ends,
@@ -115,8 +117,8 @@ async function allAdopted(ctx: Context, docs: SessionDocument[]): Promise<Listed
     docs.map(async (doc) => {
       const id = listedId(doc);
       const theirs = await adoptedSession(ctx, doc);
-      const readable = theirs !== undefined ? null : opened(ctx, id, doc);
-      if (theirs) return [{ ...theirs, id }];
+      if (theirs !== undefined) return theirs ? [{ ...theirs, id }] : [];
+      const readable = opened(ctx, id, doc);
       return readable ? [{ ...toSession(ctx, readable), id }] : [];
     }),
   );
