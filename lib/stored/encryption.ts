@@ -4,6 +4,7 @@ import type { BSON } from 'mongodb';
 import { READ_OPTIONS } from './bson-limits';
 import { boundedMap } from '../util/bounded-map';
 import { driverBson } from '../driver/versions';
+import { quickSerialize } from './quick-bson';
 
 /**
  * The `EncryptionKeys` option: `Data` sealed with AES-256-GCM, bound to the session ID.
@@ -196,7 +197,8 @@ function keyring(mode: { encrypts: boolean; readsPlaintext: boolean }, first: Ke
     writeIv(header, IV_AT);
     const cipher = createCipheriv(ALGORITHM, first.key, header.subarray(IV_AT, TAG_AT));
     cipher.setAAD(additionalData(header, field, sid));
-    const serialized = driverBson.serialize(plain, SERIALIZE_OPTIONS);
+    // The common session in one pass; anything else by the driver's bson (see quick-bson).
+    const serialized = quickSerialize(plain) ?? driverBson.serialize(plain, SERIALIZE_OPTIONS);
     const body = cipher.update(serialized);
     cipher.final(); // GCM has no block left over: final only computes the tag
     cipher.getAuthTag().copy(header, TAG_AT);
