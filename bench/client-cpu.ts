@@ -2,9 +2,9 @@ import type { SessionData } from 'express-session';
 import { BSON, type Collection, type Db, type Document, type MongoClient } from 'mongodb';
 import { MongoStore } from 'connect-mongo';
 import path from 'node:path';
-import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto';
+import nodeCrypto, { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto';
 import type Types from '../types';
-import { BASELINE_SUFFIX, CIPHER, CONNECT_MONGO, FLOOR, OURS, OURS_ENCRYPTED, OURS_FILTER } from './contenders';
+import { BASELINE_SUFFIX, CIPHER, CONNECT_MONGO, FLOOR, OURS, OURS_ENCRYPTED, PASS_THROUGH, OURS_FILTER } from './contenders';
 import { floorOps, type FloorDocument, type SessionOps } from './floor';
 import { typicalSession } from './payload';
 import { printClientCpu } from './report';
@@ -138,7 +138,7 @@ export async function openStub(label: string, collection: StubCollection): Promi
   const store = create(db, null, {
     CollectionName: 'stub',
     Filter: kind === OURS_FILTER,
-    ...(kind === OURS_ENCRYPTED ? { EncryptionKeys: [BENCH_KEY] } : {}),
+    ...(kind === OURS_ENCRYPTED || kind === PASS_THROUGH ? { EncryptionKeys: [BENCH_KEY] } : {}),
   });
   await store.ready();
   return {
@@ -193,19 +193,91 @@ function summary(label: string, get: number[], set: number[]): CpuCost {
   return { label, getMicros: percentile(get, 50), setMicros: percentile(set, 50), getRounds: get, setRounds: set };
 }
 
+/**
+ * Stands in for node:crypto's cipher and decipher objects: hands its input back and computes
+ * nothing, so that a store sealing with it does everything but AES-GCM (see PASS_THROUGH).
+ */
+class PassThroughCipher {
+  static made = 0;
+  constructor() {
+    PassThroughCipher.made++;
+  }
+  setAAD(): this {
+    return this;
+  }
+  setAuthTag(): this {
+    return this;
+  }
+  update(data: Uint8Array): Uint8Array {
+    return data;
+  }
+  final(): Buffer {
+    return NO_BYTES;
+  }
+  getAuthTag(): Buffer {
+    return NO_TAG;
+  }
+}
+const NO_BYTES = Buffer.alloc(0);
+const NO_TAG = Buffer.alloc(16);
+
+/** While true, node:crypto's createCipheriv and createDecipheriv hand out PassThroughCipher. */
+let passingThrough = false;
+let routed = false;
+
+/**
+ * Routes node:crypto's createCipheriv and createDecipheriv through a switch, once, before any
+ * store is made: the store calls them through the module object (CommonJS). Swapping the
+ * functions themselves around each run would deoptimise the store's sealing code every time.
+ */
+function switchableCiphers(): void {
+  if (routed) return;
+  routed = true;
+  type Make = (algorithm: string, key: unknown, iv: unknown) => unknown;
+  const route =
+    (real: Make): Make =>
+    (algorithm, key, iv) =>
+      passingThrough ? new PassThroughCipher() : real(algorithm, key, iv);
+  const crypto = nodeCrypto as unknown as Record<'createCipheriv' | 'createDecipheriv', Make>;
+  crypto.createCipheriv = route(crypto.createCipheriv);
+  crypto.createDecipheriv = route(crypto.createDecipheriv);
+}
+
+/**
+ * `run` with the store's cipher passing through. Sets the switch did not reach (which would
+ * time the real cipher under PASS_THROUGH's name) throw; gets need not reach it, as the
+ * store's opened-sessions cache serves them.
+ */
+async function withoutCipher(run: () => Promise<void>, sealing: boolean): Promise<void> {
+  const made = PassThroughCipher.made;
+  passingThrough = true;
+  try {
+    await run();
+  } finally {
+    passingThrough = false;
+  }
+  if (sealing && PassThroughCipher.made === made) throw new Error(`${PASS_THROUGH}: the store never called the pass-through cipher`);
+}
+
 async function storeContender(label: string, sids: string[], session: SessionData): Promise<Timed> {
   const collection = new StubCollection('stub');
   const ops = await openStub(label, collection);
-  for (const sid of sids) await ops.set(sid, session);
+  const passes = label.startsWith(PASS_THROUGH);
+  const around = (run: () => Promise<void>, sealing = true) => (passes ? withoutCipher(run, sealing) : run());
+  await around(async () => {
+    for (const sid of sids) await ops.set(sid, session);
+  });
   collection.seal();
   return {
     label,
-    async gets(n) {
-      for (let i = 0; i < n; i++) await ops.get(sids[i % sids.length]!);
-    },
-    async sets(n) {
-      for (let i = 0; i < n; i++) await ops.set(sids[i % sids.length]!, session);
-    },
+    gets: (n) =>
+      around(async () => {
+        for (let i = 0; i < n; i++) await ops.get(sids[i % sids.length]!);
+      }, false),
+    sets: (n) =>
+      around(async () => {
+        for (let i = 0; i < n; i++) await ops.set(sids[i % sids.length]!, session);
+      }),
     written: () => collection.seal(),
     get: [],
     set: [],
@@ -218,11 +290,13 @@ async function storeContender(label: string, sids: string[], session: SessionDat
  * does not decide.
  */
 export async function measureClientCpu(opsPerRound: number, rounds: number): Promise<CpuCost[]> {
-  const labels = [FLOOR, OURS, OURS_FILTER, OURS_ENCRYPTED, CONNECT_MONGO];
-  if (process.env.BENCH_BASELINE) labels.push(...[OURS, OURS_FILTER, OURS_ENCRYPTED].map((label) => label + BASELINE_SUFFIX));
+  const labels = [FLOOR, OURS, OURS_FILTER, OURS_ENCRYPTED, PASS_THROUGH, CONNECT_MONGO];
+  const compared = [OURS, OURS_FILTER, OURS_ENCRYPTED, PASS_THROUGH];
+  if (process.env.BENCH_BASELINE) labels.push(...compared.map((label) => label + BASELINE_SUFFIX));
   const sids = Array.from({ length: 32 }, (_, i) => `cpu-${i}`);
   const session = typicalSession() as unknown as SessionData;
   const contenders: Timed[] = [];
+  switchableCiphers();
   for (const label of labels) contenders.push(await storeContender(label, sids, session));
   for (let round = -1; round < rounds; round++) {
     const shift = (round + 1) % contenders.length;

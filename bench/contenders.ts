@@ -57,6 +57,12 @@ export const FLOOR = 'floor (raw driver)';
 export const BASELINE_SUFFIX = ', baseline build';
 /** bench/client-cpu.ts: node:crypto alone, no store; its "get" opens, its "set" seals (see cipherLoops). */
 export const CIPHER = 'node:crypto AES-256-GCM alone';
+/**
+ * bench/client-cpu.ts: this store with EncryptionKeys, node:crypto's cipher swapped for one that
+ * hands its input back: the same store, rounds and calls, without AES-GCM. The cipher's cost
+ * inside the store, its garbage included, is the EncryptionKeys contender's time minus this one's.
+ */
+export const PASS_THROUGH = 'this store, EncryptionKeys, pass-through cipher';
 export const CONNECT_MONGO = 'connect-mongo 6';
 
 export function contenderSpecs(ttl: boolean): ContenderSpec[] {

@@ -66,6 +66,7 @@ const STEPS: Record<string, string> = {
   'store/write-session': 'get/set body',
   'store/session-state': 'get/set body',
   'stored/encryption': 'encryption (store side)',
+  'stored/quick-bson': 'BSON of the sealed session (quick-bson)',
 };
 
 /** The step a frame belongs to, or null when it is someone's helper (node internals, builtins). */

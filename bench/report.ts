@@ -1,4 +1,14 @@
-import { BASELINE_SUFFIX, CIPHER, CONNECT_MONGO, FLOOR, OURS, OURS_ENCRYPTED, OURS_FILTER, OURS_TOUCH_60 } from './contenders';
+import {
+  BASELINE_SUFFIX,
+  CIPHER,
+  CONNECT_MONGO,
+  FLOOR,
+  OURS,
+  OURS_ENCRYPTED,
+  PASS_THROUGH,
+  OURS_FILTER,
+  OURS_TOUCH_60,
+} from './contenders';
 import type { Kind } from './workloads';
 import { KINDS, type BatchResult } from './workloads';
 import type { CpuCost } from './client-cpu';
@@ -247,15 +257,16 @@ export function printClientCpu(costs: CpuCost[], opsPerRound: number, rounds: nu
     `\nClient-side CPU per operation, no server (stub collection doing the driver's BSON work; process CPU time, wall time in brackets; median of ${rounds} rounds x ${opsPerRound} gets and sets each)`,
   );
   const floor = costs.find((c) => c.label === FLOOR)!;
+  const width = Math.max(44, ...costs.map((c) => c.label.length));
   console.log(
-    `  ${'contender'.padEnd(44)} ${'get us'.padStart(8)} ${'(wall)'.padStart(7)} ${'set us'.padStart(8)} ${'(wall)'.padStart(7)} ${'get - floor'.padStart(12)} ${'set - floor'.padStart(12)}`,
+    `  ${'contender'.padEnd(width)} ${'get us'.padStart(8)} ${'(wall)'.padStart(7)} ${'set us'.padStart(8)} ${'(wall)'.padStart(7)} ${'get - floor'.padStart(12)} ${'set - floor'.padStart(12)}`,
   );
   for (const c of costs) {
     // node:crypto alone is no store: its get opens, its set seals.
     const minus =
       c.label === CIPHER ? ['(open)', '(seal)'] : [fixed(c.getMicros - floor.getMicros, 1), fixed(c.setMicros - floor.setMicros, 1)];
     console.log(
-      `  ${c.label.padEnd(44)} ${fixed(c.getMicros, 1).padStart(8)} ${`(${fixed(c.wall?.getMicros ?? NaN, 1)})`.padStart(7)} ${fixed(c.setMicros, 1).padStart(8)} ${`(${fixed(c.wall?.setMicros ?? NaN, 1)})`.padStart(7)} ${minus[0]!.padStart(12)} ${minus[1]!.padStart(12)}`,
+      `  ${c.label.padEnd(width)} ${fixed(c.getMicros, 1).padStart(8)} ${`(${fixed(c.wall?.getMicros ?? NaN, 1)})`.padStart(7)} ${fixed(c.setMicros, 1).padStart(8)} ${`(${fixed(c.wall?.setMicros ?? NaN, 1)})`.padStart(7)} ${minus[0]!.padStart(12)} ${minus[1]!.padStart(12)}`,
     );
   }
   const plain = costs.find((c) => c.label === OURS)!;
@@ -281,6 +292,28 @@ export function printClientCpu(costs: CpuCost[], opsPerRound: number, rounds: nu
 type Pick = (c: CpuCost, round: number) => number;
 const getOf: Pick = (c, i) => c.getRounds[i]!;
 const setOf: Pick = (c, i) => c.setRounds[i]!;
+/** A get or a set: its per-round and median microseconds. */
+type Op = { name: 'get' | 'set'; pick: Pick; median: (c: CpuCost) => number; rounds: (c: CpuCost) => number[] };
+const GET: Op = { name: 'get', pick: getOf, median: (c) => c.getMicros, rounds: (c) => c.getRounds };
+const SET: Op = { name: 'set', pick: setOf, median: (c) => c.setMicros, rounds: (c) => c.setRounds };
+/** A value from the medians over rounds (round null), or within round i. */
+type Value = (i: number | null) => number;
+/** Prints a target as met or MISSED: from the medians and paired per round, both within it. */
+type Check = (title: string, value: Value, ok: (v: number) => boolean, show: (v: number) => string) => void;
+
+// Three decimals, so that a miss never prints as the target itself.
+const ratio = (v: number): string => `${fixed(v, 3)}x`;
+const micros = (v: number): string => `${fixed(v, 2)} us`;
+/** `of` over `base` for one kind. */
+const over =
+  (of: CpuCost, base: CpuCost, kind: Op): Value =>
+  (i) =>
+    i === null ? kind.median(of) / kind.median(base) : kind.pick(of, i) / kind.pick(base, i);
+/** `of` minus `base` for one kind. */
+const minus =
+  (of: CpuCost, base: CpuCost, kind: Op): Value =>
+  (i) =>
+    i === null ? kind.median(of) - kind.median(base) : kind.pick(of, i) - kind.pick(base, i);
 
 /**
  * Issue 21's targets, each both ways: from the medians over rounds, and as the median of the
@@ -288,43 +321,59 @@ const setOf: Pick = (c, i) => c.setRounds[i]!;
  */
 function printClientCpuTargets(costs: CpuCost[], clock: string): void {
   const find = (label: string): CpuCost | undefined => costs.find((c) => c.label === label);
-  const [floor, plain, filter, encrypted, cipher] = [FLOOR, OURS, OURS_FILTER, OURS_ENCRYPTED, CIPHER].map(find);
+  const [floor, plain, filter] = [FLOOR, OURS, OURS_FILTER].map(find);
   if (!floor || !plain) return;
   console.log(`\nTargets, client-side CPU (${clock})`);
   const rounds = plain.getRounds.map((_, i) => i);
-  const check = (title: string, value: (i: number | null) => number, ok: (v: number) => boolean, show: (v: number) => string): void => {
+  const check: Check = (title, value, ok, show) => {
     const medians = value(null);
     const paired = percentile(rounds.map(value), 50);
     const met = ok(medians) && ok(paired);
     console.log(`  ${met ? 'met   ' : 'MISSED'} ${title}: ${show(medians)} (medians), ${show(paired)} (paired per round)`);
   };
-  // Three decimals, so that a miss never prints as the target itself.
-  const ratio = (v: number): string => `${fixed(v, 3)}x`;
-  const micros = (v: number): string => `${fixed(v, 2)} us`;
-  /** A get or a set: its per-round and median microseconds. */
-  type Kind = { name: 'get' | 'set'; pick: Pick; median: (c: CpuCost) => number };
-  const GET: Kind = { name: 'get', pick: getOf, median: (c) => c.getMicros };
-  const SET: Kind = { name: 'set', pick: setOf, median: (c) => c.setMicros };
-  /** `of` over `base` for one kind: from the medians (round null) or within round i. */
-  const over = (of: CpuCost, base: CpuCost, kind: Kind) => (i: number | null) =>
-    i === null ? kind.median(of) / kind.median(base) : kind.pick(of, i) / kind.pick(base, i);
   check('this store set <= 2.0x the floor', over(plain, floor, SET), (v) => v <= 2, ratio);
   check('this store get <= 1.3x the floor', over(plain, floor, GET), (v) => v <= 1.3, ratio);
   for (const kind of filter ? [GET, SET] : []) {
     check(`Filter ${kind.name} <= 1.25x this store`, over(filter!, plain, kind), (v) => v <= 1.25, ratio);
   }
-  if (!encrypted || !cipher) return;
-  /**
-   * What EncryptionKeys adds beyond the cipher's own work: encrypted - plain - cipher. The
-   * cipher ran after the stores' rounds, not among them: paired, only the stores are.
-   */
-  const beyond = (kind: Kind) => (i: number | null) =>
-    i === null
-      ? kind.median(encrypted) - kind.median(plain) - kind.median(cipher)
-      : kind.pick(encrypted, i) - kind.pick(plain, i) - kind.median(cipher);
+  const [encrypted, passing, cipher] = [OURS_ENCRYPTED, PASS_THROUGH, CIPHER].map(find);
+  if (encrypted && cipher) printEncryptionTargets(check, { plain, encrypted, passing, cipher }, rounds);
+}
+
+/**
+ * EncryptionKeys adds at most the cipher's own cost plus 3 us. The cipher's own cost is taken
+ * inside the store: EncryptionKeys minus the same store with a pass-through cipher (its
+ * garbage and all), so what is left over the plain store is the store's own work. node:crypto
+ * in its own loop is shown beside it: it leaves little garbage there, so most of its rounds
+ * see no collection and its median round has none; the mean over rounds carries its share.
+ */
+function printEncryptionTargets(
+  check: Check,
+  stores: { plain: CpuCost; encrypted: CpuCost; passing: CpuCost | undefined; cipher: CpuCost },
+  rounds: number[],
+): void {
+  const { plain, encrypted, passing, cipher } = stores;
   for (const kind of [GET, SET]) {
-    const cipherStep = kind === GET ? 'open' : 'seal';
-    check(`EncryptionKeys ${kind.name} - this store - ${cipherStep} <= 3 us`, beyond(kind), (v) => v <= 3, micros);
+    const step = kind === GET ? 'open' : 'seal';
+    const added = minus(encrypted, plain, kind);
+    const alone = kind.rounds(cipher);
+    const beyondAlone: Value = (i) => added(i) - kind.median(cipher);
+    if (!passing) {
+      check(`EncryptionKeys ${kind.name} - this store - ${step} alone <= 3 us`, beyondAlone, (v) => v <= 3, micros);
+      continue;
+    }
+    const inside = minus(encrypted, passing, kind);
+    console.log(
+      `  info   EncryptionKeys ${kind.name} - this store: ${micros(added(null))}; node:crypto's ${step}: ${micros(inside(null))} inside the store ` +
+        `(${micros(percentile(rounds.map(inside), 50))} paired), alone ${micros(kind.median(cipher))} (median round), ` +
+        `${micros(alone.reduce((sum, v) => sum + v, 0) / alone.length)} (mean of rounds); this store - ${step} alone: ${micros(beyondAlone(null))}`,
+    );
+    check(
+      `EncryptionKeys ${kind.name} - this store - ${step} inside the store <= 3 us`,
+      minus(passing, plain, kind),
+      (v) => v <= 3,
+      micros,
+    );
   }
 }
 
