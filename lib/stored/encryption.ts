@@ -80,13 +80,23 @@ function deriveKey(secret: string | Uint8Array): Key {
   return { id, key: createSecretKey(key) };
 }
 
-/** The header's version and key id, then the field and the session ID. */
+/**
+ * Where additional data is written: OpenSSL takes it in during setAAD, so one buffer serves
+ * every seal and open (a session ID too long for it gets its own).
+ */
+const aadScratch = Buffer.allocUnsafe(4096);
+/** UTF-8 takes at most 3 bytes per UTF-16 unit. */
+const MAX_UTF8_PER_UNIT = 3;
+
+/** The header's version and key id, then the field, a NUL and the session ID. */
 function additionalData(header: Buffer, field: Field, sid: string): Buffer {
-  const text = `${field}\0${sid}`;
-  const aad = Buffer.allocUnsafe(1 + KEY_ID_BYTES + Buffer.byteLength(text));
+  const most = 1 + KEY_ID_BYTES + field.length + 1 + MAX_UTF8_PER_UNIT * sid.length;
+  const aad = most <= aadScratch.length ? aadScratch : Buffer.allocUnsafe(most);
   header.copy(aad, 0, 0, 1 + KEY_ID_BYTES);
-  aad.write(text, 1 + KEY_ID_BYTES);
-  return aad;
+  let at = 1 + KEY_ID_BYTES + aad.write(field, 1 + KEY_ID_BYTES, 'latin1');
+  aad[at++] = 0;
+  at += aad.write(sid, at, 'utf8');
+  return aad.subarray(0, at);
 }
 
 /** IVs are drawn from the CSPRNG in batches: one call per write costs as much as the cipher. */
@@ -191,18 +201,20 @@ function keyring(mode: { encrypts: boolean; readsPlaintext: boolean }, first: Ke
   };
 
   function seal(sid: string, field: Field, plain: BSON.Document): Uint8Array {
-    const header = Buffer.allocUnsafe(HEADER_BYTES);
-    header[0] = FORMAT_VERSION;
-    header.writeUInt32BE(first.id, 1);
-    writeIv(header, IV_AT);
-    const cipher = createCipheriv(ALGORITHM, first.key, header.subarray(IV_AT, TAG_AT));
-    cipher.setAAD(additionalData(header, field, sid));
     // The common session in one pass; anything else by the driver's bson (see quick-bson).
     const serialized = quickSerialize(plain) ?? driverBson.serialize(plain, SERIALIZE_OPTIONS);
+    // The stored form in one buffer, filled in place: GCM's ciphertext is as long as its plaintext.
+    const sealed = Buffer.allocUnsafe(HEADER_BYTES + serialized.byteLength);
+    sealed[0] = FORMAT_VERSION;
+    sealed.writeUInt32BE(first.id, 1);
+    writeIv(sealed, IV_AT);
+    const cipher = createCipheriv(ALGORITHM, first.key, sealed.subarray(IV_AT, TAG_AT));
+    cipher.setAAD(additionalData(sealed, field, sid));
     const body = cipher.update(serialized);
+    // Never short with GCM; checked all the same, as the unwritten bytes of an unsafe buffer would be stored.
+    if (body.copy(sealed, HEADER_BYTES) !== serialized.byteLength) throw new Error('AES-256-GCM returned a short ciphertext');
     cipher.final(); // GCM has no block left over: final only computes the tag
-    cipher.getAuthTag().copy(header, TAG_AT);
-    const sealed = Buffer.concat([header, body], HEADER_BYTES + body.length);
+    cipher.getAuthTag().copy(sealed, TAG_AT);
     remember(sid, field, sealed, serialized);
     return new Uint8Array(sealed.buffer, sealed.byteOffset, sealed.byteLength);
   }
