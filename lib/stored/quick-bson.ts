@@ -175,14 +175,20 @@ function polluted(): boolean {
 }
 
 /** `doc` as BSON, or undefined where the driver's bson is to serialize it (see above). */
+/** Set while a session is written: one sealed from inside it (by a getter) must not reuse the buffer. */
+let writing = false;
+
 function encode(doc: BSON.Document): Uint8Array | undefined {
-  if (polluted()) return undefined;
+  if (writing || polluted()) return undefined;
+  writing = true;
   at = 0;
   try {
     document(doc, 0);
   } catch (err) {
     if (err === GIVE_UP) return undefined;
     throw err;
+  } finally {
+    writing = false;
   }
   return Buffer.from(scratch.subarray(0, at));
 }

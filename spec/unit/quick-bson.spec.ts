@@ -146,6 +146,22 @@ describe('quick BSON', () => {
     expect([written, gaveUp], 'written, given up').to.satisfy(([w, g]: number[]) => w! > 10 && g! > 10);
   });
 
+  it('writes a session whose getter seals another one meanwhile: the inner one goes to the driver', () => {
+    const inner: Array<Uint8Array | undefined> = [];
+    const doc = {
+      before: 'x'.repeat(50),
+      get sealsAnother() {
+        inner.push(quickSerialize({ other: 'y'.repeat(80) }));
+        return 'z';
+      },
+      after: [1, 2, 3],
+    };
+    const ours = quickSerialize(doc);
+    expect(inner, 'the inner session, left to the driver').to.deep.equal([undefined]);
+    expect(Buffer.from(ours!).equals(driverBytes(doc))).to.equal(true);
+    same({ next: 'written again once the outer one is done' });
+  });
+
   it('gives up where a prototype would change what the driver writes', () => {
     const probe = { list: [1], when: new Date(0), text: 'a' };
     for (const proto of [Object.prototype, Array.prototype, Date.prototype, String.prototype]) {
