@@ -4,7 +4,7 @@ import type { BSON } from 'mongodb';
 import { READ_OPTIONS } from './bson-limits';
 import { boundedMap } from '../util/bounded-map';
 import { driverBson } from '../driver/versions';
-import { quickSerialize } from './quick-bson';
+import { MAX_UTF8_PER_UNIT, serialize } from './quick-bson';
 
 /**
  * The `EncryptionKeys` option: `Data` sealed with AES-256-GCM, bound to the session ID.
@@ -40,8 +40,6 @@ export const MIN_SECRET_LENGTH = 32;
 const KEY_INFO = 'express-session-mongodb EncryptionKeys v1';
 const ID_PREFIX = 'express-session-mongodb key id v1';
 const ALGORITHM = 'aes-256-gcm';
-/** The plaintext serialization: undefined stored as null, as the driver does. */
-const SERIALIZE_OPTIONS = { ignoreUndefined: false, checkKeys: false } as const;
 
 /** What the plaintext path would store in the document. */
 export interface PlainFields {
@@ -85,8 +83,6 @@ function deriveKey(secret: string | Uint8Array): Key {
  * every seal and open (a session ID too long for it gets its own).
  */
 const aadScratch = Buffer.allocUnsafe(4096);
-/** UTF-8 takes at most 3 bytes per UTF-16 unit. */
-const MAX_UTF8_PER_UNIT = 3;
 
 /** The header's version and key id, then the field, a NUL and the session ID. */
 function additionalData(header: Buffer, field: Field, sid: string): Buffer {
@@ -202,7 +198,7 @@ function keyring(mode: { encrypts: boolean; readsPlaintext: boolean }, first: Ke
 
   function seal(sid: string, field: Field, plain: BSON.Document): Uint8Array {
     // The common session in one pass; anything else by the driver's bson (see quick-bson).
-    const serialized = quickSerialize(plain) ?? driverBson.serialize(plain, SERIALIZE_OPTIONS);
+    const serialized = serialize(plain);
     // The stored form in one buffer, filled in place: GCM's ciphertext is as long as its plaintext.
     const sealed = Buffer.allocUnsafe(HEADER_BYTES + serialized.byteLength);
     sealed[0] = FORMAT_VERSION;

@@ -19,13 +19,15 @@ const INT32_MIN = -0x80000000;
 const TWO_32 = 2 ** 32;
 /** Past this, the driver's bson (whose buffer holds 16 MB) serializes; sealed sessions are small. */
 const SCRATCH_BYTES = 64 * 1024;
-/** A string costs at most 3 bytes per UTF-16 unit, then its length, a type byte and NULs. */
-const MAX_UTF8_PER_UNIT = 3;
+/** UTF-8 takes at most 3 bytes per UTF-16 unit. */
+export const MAX_UTF8_PER_UNIT = 3;
+/** What the store's own serialization asks of the driver's bson: undefined stored as null. */
+const SERIALIZE_OPTIONS = { ignoreUndefined: false, checkKeys: false } as const;
 const MAX_DEPTH = 100;
 /** Where an element must end: what is left after it ends every open document (one byte each). */
 const END = SCRATCH_BYTES - MAX_DEPTH - 2;
 
-/** Thrown through the recursion when the pass gives up: caught in quickSerialize only. */
+/** Thrown through the recursion when the pass gives up: caught in encode only. */
 const GIVE_UP: unique symbol = Symbol('quick BSON gave up');
 
 const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
@@ -42,37 +44,33 @@ function int32(value: number, offset: number): void {
   scratch[offset + 3] = value >>> 24;
 }
 
-/** UTF-8, one byte per character while they are ASCII (most are); room checked by the caller. */
-function utf8(text: string): void {
+/**
+ * `text` as UTF-8, one byte per character while they are ASCII (most are); room checked by the
+ * caller. False where it holds a NUL, which a name (a C string) cannot.
+ */
+function utf8(text: string): boolean {
   const length = text.length;
   let i = 0;
   for (; i < length; i++) {
     const unit = text.charCodeAt(i);
-    if (unit >= 0x80) break;
-    scratch[at + i] = unit;
-  }
-  at += i === length ? length : scratch.write(text, at, 'utf8');
-}
-
-/** A name: a C string, so one holding NUL goes to the driver's bson, which refuses it. */
-function cstring(name: string): void {
-  const length = name.length;
-  let i = 0;
-  for (; i < length; i++) {
-    const unit = name.charCodeAt(i);
     if (unit >= 0x80 || unit === 0) break;
     scratch[at + i] = unit;
   }
-  if (i < length && name.includes('\0')) throw GIVE_UP;
-  at += i === length ? length : scratch.write(name, at, 'utf8');
-  scratch[at++] = 0;
+  if (i === length) {
+    at += length;
+    return true;
+  }
+  at += scratch.write(text, at, 'utf8');
+  return !text.includes('\0');
 }
 
 /** A type byte and a name, with room for `payload` bytes after it (and the ends of the open documents). */
 function element(type: number, name: string, payload: number): void {
   if (at + name.length * MAX_UTF8_PER_UNIT + 2 + payload > END) throw GIVE_UP;
   scratch[at++] = type;
-  cstring(name);
+  // A name holding NUL goes to the driver's bson, which refuses it.
+  if (!utf8(name)) throw GIVE_UP;
+  scratch[at++] = 0;
 }
 
 function string(name: string, text: string): void {
@@ -174,10 +172,10 @@ function polluted(): boolean {
   return false;
 }
 
-/** `doc` as BSON, or undefined where the driver's bson is to serialize it (see above). */
 /** Set while a session is written: one sealed from inside it (by a getter) must not reuse the buffer. */
 let writing = false;
 
+/** `doc` as BSON, or undefined where the driver's bson is to serialize it (see above). */
 function encode(doc: BSON.Document): Uint8Array | undefined {
   if (writing || polluted()) return undefined;
   writing = true;
@@ -222,7 +220,7 @@ export function agreesWith(bson: DriverBson): boolean {
   try {
     const sample = probe();
     const ours = encode(sample);
-    return ours !== undefined && Buffer.from(bson.serialize(sample, { ignoreUndefined: false, checkKeys: false })).equals(ours);
+    return ours !== undefined && Buffer.from(bson.serialize(sample, SERIALIZE_OPTIONS)).equals(ours);
   } catch {
     return false;
   }
@@ -233,4 +231,9 @@ const AGREES = agreesWith(driverBson);
 /** `doc` as the driver's bson would write it, or undefined: then the driver's bson must. */
 export function quickSerialize(doc: BSON.Document): Uint8Array | undefined {
   return AGREES ? encode(doc) : undefined;
+}
+
+/** `doc` as the driver's bson writes it (undefined as null): in one pass where it can be, else by the driver's bson. */
+export function serialize(doc: BSON.Document): Uint8Array {
+  return quickSerialize(doc) ?? driverBson.serialize(doc, SERIALIZE_OPTIONS);
 }
