@@ -161,7 +161,7 @@ export interface CpuCost {
 }
 
 /** A contender as timed: `ops` gets, then `ops` sets. */
-interface Timed {
+export interface Timed {
   label: string;
   gets(ops: number): Promise<void> | void;
   sets(ops: number): Promise<void> | void;
@@ -244,6 +244,12 @@ function switchableCiphers(): void {
   crypto.createDecipheriv = route(crypto.createDecipheriv);
 }
 
+/** From now on, every cipher node:crypto hands out passes through (bench/cpu-profile.ts profiles PASS_THROUGH so). */
+export function passCiphersThrough(): void {
+  switchableCiphers();
+  passingThrough = true;
+}
+
 /**
  * `run` with the store's cipher passing through. Sets the switch did not reach (which would
  * time the real cipher under PASS_THROUGH's name) throw; gets need not reach it, as the
@@ -260,7 +266,7 @@ async function withoutCipher(run: () => Promise<void>, sealing: boolean): Promis
   if (sealing && PassThroughCipher.made === made) throw new Error(`${PASS_THROUGH}: the store never called the pass-through cipher`);
 }
 
-async function storeContender(label: string, sids: string[], session: SessionData): Promise<Timed> {
+export async function storeContender(label: string, sids: string[], session: SessionData): Promise<Timed> {
   const collection = new StubCollection('stub');
   const ops = await openStub(label, collection);
   const passes = label.startsWith(PASS_THROUGH);
@@ -286,6 +292,7 @@ async function storeContender(label: string, sids: string[], session: SessionDat
 }
 
 const SINGLE_THREADED_GC = '--single-threaded-gc';
+const NO_INCREMENTAL_MARKING = '--no-incremental-marking';
 
 /** The contenders, in the order of the table and of their rotation. */
 function clientCpuLabels(): string[] {
@@ -295,10 +302,17 @@ function clientCpuLabels(): string[] {
   return labels;
 }
 
-/** `contenders` timed for `rounds` rounds, in a rotation; round -1 warms up the JIT and is not counted. */
+/**
+ * Rounds run first and not counted. The contenders share the store's code: the JIT settles
+ * only once it has seen each of them, and with one round the first two counted rounds still
+ * cost up to half as much again.
+ */
+const WARM_UP_ROUNDS = 3;
+
+/** `contenders` timed for `rounds` rounds, in a rotation, after WARM_UP_ROUNDS not counted. */
 async function timeRounds(contenders: Timed[], opsPerRound: number, rounds: number): Promise<void> {
-  for (let round = -1; round < rounds; round++) {
-    const shift = (round + 1) % contenders.length;
+  for (let round = -WARM_UP_ROUNDS; round < rounds; round++) {
+    const shift = (round + WARM_UP_ROUNDS) % contenders.length;
     for (const c of [...contenders.slice(shift), ...contenders.slice(0, shift)]) {
       const get = await cost(opsPerRound, () => c.gets(opsPerRound));
       const set = await cost(opsPerRound, () => c.sets(opsPerRound));
@@ -392,14 +406,19 @@ export function cipherLoops(): { seal(ops: number): void; open(ops: number): voi
 }
 
 // On its own: `npm run build && node -r ts-node/register/transpile-only bench/client-cpu.ts [opsPerRound] [rounds]`.
-// It runs itself again with V8's garbage collector on the main thread alone: process CPU time
-// then holds no concurrent marking, whose timing varied a set's figure by a third from run to
-// run (BENCH_CONCURRENT_GC=1 keeps it).
+// It runs itself again with V8's garbage collector on the main thread alone and without
+// incremental marking (BENCH_CONCURRENT_GC=1 keeps V8's defaults). Concurrent marking on the
+// other core varied a set's process CPU by a third from run to run. Incremental marking spread
+// each collection of the whole heap (tens of milliseconds: ts-node's compiler lives in it) in
+// steps over several contenders' rounds, so that a third or more of a contender's rounds could
+// carry some of it and its median round flipped; whole, a collection lands in one round, which
+// the median over rounds leaves out.
 if (require.main === module) {
   const opsPerRound = Number(process.argv[2] ?? 4000);
   const rounds = Number(process.argv[3] ?? 9);
   if (!process.execArgv.includes(SINGLE_THREADED_GC) && !process.env.BENCH_CONCURRENT_GC) {
-    const child = spawnSync(process.execPath, [SINGLE_THREADED_GC, ...process.execArgv, __filename, ...process.argv.slice(2)], {
+    const flags = [SINGLE_THREADED_GC, NO_INCREMENTAL_MARKING];
+    const child = spawnSync(process.execPath, [...flags, ...process.execArgv, __filename, ...process.argv.slice(2)], {
       stdio: 'inherit',
     });
     process.exitCode = child.status ?? 1;

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import type { SessionData } from 'express-session';
-import { openStub, StubCollection } from './client-cpu';
-import { OURS } from './contenders';
+import { openStub, passCiphersThrough, StubCollection } from './client-cpu';
+import { OURS, PASS_THROUGH } from './contenders';
 import { typicalSession } from './payload';
 import { msSince, now, percentile } from './stats';
 
@@ -149,6 +149,7 @@ function printSteps(title: string, totals: Map<string, number>, micros: number):
 
 async function profileContender(label: string, ops: number, rounds: number): Promise<void> {
   const collection = new StubCollection('stub', process.env.PROFILE_NO_BSON === '1');
+  if (label === PASS_THROUGH) passCiphersThrough();
   const store = await openStub(label, collection);
   const sids = Array.from({ length: 32 }, (_, i) => `cpu-${i}`);
   const session = typicalSession() as unknown as SessionData;
