@@ -42,7 +42,9 @@ async function collectionsDuring(run: () => Promise<void>): Promise<{ count: num
   await new Promise((resolve) => setImmediate(resolve));
   seen.push(...observer.takeRecords());
   observer.disconnect();
-  const major = seen.filter((entry) => ((entry as PerformanceEntry & { detail?: { kind?: number } }).detail)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
+  const major = seen.filter(
+    (entry) => (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR,
+  );
   return { count: major.length, ms: major.reduce((sum, entry) => sum + entry.duration, 0) };
 }
 
@@ -88,7 +90,9 @@ function labels(): string[] {
 }
 
 function print(results: Promoted[], ops: number, rounds: number): void {
-  console.log(`\nOld generation per operation, each contender alone in a process (${rounds} rounds x ${ops} gets and sets after ${WARM_UP_ROUNDS} of warm-up)`);
+  console.log(
+    `\nOld generation per operation, each contender alone in a process (${rounds} rounds x ${ops} gets and sets after ${WARM_UP_ROUNDS} of warm-up)`,
+  );
   const width = Math.max(...results.map((r) => r.label.length));
   console.log(`  ${'contender'.padEnd(width)}  get B/op  set B/op  whole-heap collections (ms)`);
   for (const r of results) {
