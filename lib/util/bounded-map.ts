@@ -1,14 +1,13 @@
 /**
- * A Map of session IDs that forgets an entry once it holds `limit`: per-session memory that
- * cannot grow with traffic. Forgetting only costs a write.
+ * A Map of session IDs that forgets the entry set longest ago once it holds `limit`:
+ * per-session memory that cannot grow with traffic. Forgetting only costs a write.
  *
- * Which one goes: the oldest entry not set again since it was added, or since it was last
- * passed over (a second chance, CLOCK's approximation of the entry set longest ago). A set of a
- * key already there changes its value in place and marks it, instead of moving it to the end
- * by a delete and a set: a delete leaves a hole in V8's table, and every few dozen sets the
- * table is copied anew, in the old generation where a long-lived Map lives. That, with the
- * write order's Map, was most of what a set promoted (bench/client-cpu.ts, issue 21), and so
- * most of the collections of the whole heap a busy store brought on.
+ * The order of sets is a linked list beside the Map, not the Map's own insertion order: moving
+ * a key to the end of a Map takes a delete and a set, a delete leaves a hole in V8's table, and
+ * every few dozen sets the table is copied anew, in the old generation where a long-lived Map
+ * lives. That, with the write order's Map, was most of what a call left for the collector of
+ * the whole heap (bench/promotion.ts, issue 21). Now the Map changes only when a key comes or
+ * goes.
  */
 export interface BoundedMap<V> {
   get(key: string): V | undefined;
@@ -17,21 +16,28 @@ export interface BoundedMap<V> {
 }
 
 interface Slot<V> {
+  readonly key: string;
   value: V;
-  /** Set again since added or last passed over: passed over once more before it can go. */
-  again: boolean;
+  older: Slot<V> | null;
+  newer: Slot<V> | null;
 }
 
 export function boundedMap<V>(limit: number): BoundedMap<V> {
   const entries = new Map<string, Slot<V>>();
-  const forgetOne = (): void => {
-    // Ends: each entry passed over loses its mark, so a second pass finds one without it.
-    for (const [key, slot] of entries) {
-      entries.delete(key);
-      if (!slot.again) return;
-      slot.again = false;
-      entries.set(key, slot);
-    }
+  let oldest: Slot<V> | null = null;
+  let newest: Slot<V> | null = null;
+  const unlink = (slot: Slot<V>): void => {
+    if (slot.older) slot.older.newer = slot.newer;
+    else oldest = slot.newer;
+    if (slot.newer) slot.newer.older = slot.older;
+    else newest = slot.older;
+    slot.older = slot.newer = null;
+  };
+  const append = (slot: Slot<V>): void => {
+    slot.older = newest;
+    if (newest) newest.newer = slot;
+    else oldest = slot;
+    newest = slot;
   };
   return {
     get: (key) => entries.get(key)?.value,
@@ -39,14 +45,25 @@ export function boundedMap<V>(limit: number): BoundedMap<V> {
       const slot = entries.get(key);
       if (slot) {
         slot.value = value;
-        slot.again = true;
+        if (slot !== newest) {
+          unlink(slot);
+          append(slot);
+        }
         return;
       }
-      // Room first: passed over from the oldest, the new entry would be the first found unmarked.
-      if (entries.size >= limit) forgetOne();
-      entries.set(key, { value, again: false });
+      const added: Slot<V> = { key, value, older: null, newer: null };
+      entries.set(key, added);
+      append(added);
+      if (entries.size > limit) {
+        const gone = oldest!;
+        unlink(gone);
+        entries.delete(gone.key);
+      }
     },
     delete(key) {
+      const slot = entries.get(key);
+      if (!slot) return;
+      unlink(slot);
       entries.delete(key);
     },
   };
