@@ -292,7 +292,11 @@ export async function storeContender(label: string, sids: string[], session: Ses
 }
 
 const SINGLE_THREADED_GC = '--single-threaded-gc';
-const NO_INCREMENTAL_MARKING = '--no-incremental-marking';
+
+/** The collector on the main thread alone, and whole (see the end of this file); BENCH_CONCURRENT_GC=1: V8's defaults. */
+export function collectorFlags(): string[] {
+  return process.env.BENCH_CONCURRENT_GC ? [] : [SINGLE_THREADED_GC, '--no-incremental-marking'];
+}
 
 /** The contenders, in the order of the table and of their rotation. */
 function clientCpuLabels(): string[] {
@@ -417,8 +421,7 @@ if (require.main === module) {
   const opsPerRound = Number(process.argv[2] ?? 4000);
   const rounds = Number(process.argv[3] ?? 9);
   if (!process.execArgv.includes(SINGLE_THREADED_GC) && !process.env.BENCH_CONCURRENT_GC) {
-    const flags = [SINGLE_THREADED_GC, NO_INCREMENTAL_MARKING];
-    const child = spawnSync(process.execPath, [...flags, ...process.execArgv, __filename, ...process.argv.slice(2)], {
+    const child = spawnSync(process.execPath, [...collectorFlags(), ...process.execArgv, __filename, ...process.argv.slice(2)], {
       stdio: 'inherit',
     });
     process.exitCode = child.status ?? 1;

@@ -3,7 +3,7 @@ import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf
 import v8 from 'node:v8';
 import type { SessionData } from 'express-session';
 import { BASELINE_SUFFIX, CONNECT_MONGO, FLOOR, OURS, OURS_ENCRYPTED, OURS_FILTER } from './contenders';
-import { storeContender } from './client-cpu';
+import { collectorFlags, storeContender } from './client-cpu';
 import { typicalSession } from './payload';
 import { percentile } from './stats';
 
@@ -76,11 +76,6 @@ async function measure(label: string, ops: number, rounds: number): Promise<Prom
     wholeHeapCollections: collections.count,
     collectionMs: collections.ms,
   };
-}
-
-/** As bench/client-cpu.ts: the collector on the main thread alone, whole (BENCH_CONCURRENT_GC=1: V8's defaults). */
-function collectorFlags(): string[] {
-  return process.env.BENCH_CONCURRENT_GC ? [] : ['--single-threaded-gc', '--no-incremental-marking'];
 }
 
 function labels(): string[] {

@@ -22,7 +22,7 @@ const SWEEP_AT = 1_000;
  * Why a settled write's entry stays until a sweep, instead of being deleted as it settles: a
  * Map that gains and loses an entry per write reallocates its table each time, and in the old
  * generation, where a long-lived Map lives: 150 bytes promoted per write, so a collection of
- * the whole heap every few thousand writes (bench/client-cpu.ts, issue 21). Replacing the
+ * the whole heap every few thousand writes (bench/promotion.ts, issue 21). Replacing the
  * value of a key already there allocates nothing.
  */
 export function writeOrder(sweepAt = SWEEP_AT): WriteOrder {
@@ -38,11 +38,10 @@ export function writeOrder(sweepAt = SWEEP_AT): WriteOrder {
     if (typeof sid !== 'string') return write();
     const before = last.get(sid);
     const result = before?.running ? before.settled.then(write) : write();
-    const entry: Last = { running: true, settled: undefined as unknown as Promise<void> };
     const release = (): void => {
       entry.running = false;
     };
-    entry.settled = result.then(release, release);
+    const entry: Last = { running: true, settled: result.then(release, release) };
     if (before === undefined && last.size >= nextSweep) sweep();
     last.set(sid, entry);
     return result;
